@@ -1,0 +1,79 @@
+// swift-tools-version:5.10
+// LRP toolkit: relevance heatmaps with a chosen decomposition depth for CNNs and
+// Fisher-vector classifiers. Layout and contracts: DESIGN.md (§1) and README.md.
+import PackageDescription
+
+// The C kernels carry their own AVX2/FMA code paths behind runtime CPU checks
+// (`__attribute__((target))`), so the baseline flags stay portable x86-64.
+// They are always optimised: the test suite runs them on real-sized data.
+let kernelFlags: [CSetting] = [
+    .unsafeFlags(["-O3", "-fno-math-errno", "-Wall", "-Wno-unused-function"]),
+]
+
+let package = Package(
+    name: "lrp-toolkit",
+    products: [
+        .library(name: "LRPCore", targets: ["LRPCore"]),
+        .library(name: "CNNRelevance", targets: ["CNNRelevance"]),
+        .library(name: "FisherVectors", targets: ["FisherVectors"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
+        .executable(name: "lrp-cnn", targets: ["lrp-cnn"]),
+        .executable(name: "lrp-fv", targets: ["lrp-fv"]),
+        .executable(name: "lrp-bench", targets: ["lrp-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: system libraries (Debian packages; see vendor-notes.md)
+        .systemLibrary(name: "CVLFeat", path: "Sources/CVLFeat"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+
+        // MARK: C kernels: the hot loops behind one public header
+        .target(
+            name: "CKernels",
+            path: "CKernels",
+            sources: ["src"],
+            publicHeadersPath: "include",
+            cSettings: kernelFlags,
+            linkerSettings: [
+                .linkedLibrary("openblas"),
+                .linkedLibrary("jpeg"),
+                .linkedLibrary("png"),
+                .linkedLibrary("m"),
+            ]
+        ),
+
+        // MARK: Swift libraries
+        // Generated once from onnx.proto (Scripts/generate-onnx-proto.sh); no build plugin.
+        .target(name: "ONNXProto", dependencies: [
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], exclude: ["onnx.proto"]),
+        .target(name: "LRPCore", dependencies: ["CKernels", "COpenBLAS"]),
+        .target(name: "CNNRelevance", dependencies: ["LRPCore", "CKernels", "COpenBLAS", "ONNXProto"]),
+        .target(name: "Evaluation", dependencies: ["LRPCore"]),
+        .target(name: "FisherVectors", dependencies: ["LRPCore", "CKernels", "COpenBLAS", "Evaluation"]),
+
+        // MARK: executables (argument parsing and printing only)
+        .executableTarget(name: "lrp-cnn", dependencies: [
+            "CNNRelevance", "LRPCore", "Evaluation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "lrp-fv", dependencies: [
+            "FisherVectors", "LRPCore", "Evaluation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "lrp-bench", dependencies: [
+            "CNNRelevance", "FisherVectors", "LRPCore", "CKernels", "COpenBLAS", "CVLFeat",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: tests (small fixtures in Tests/Fixtures, found via #filePath; no dataset needed)
+        .testTarget(name: "LRPCoreTests", dependencies: ["LRPCore", "CKernels"]),
+        .testTarget(name: "CNNRelevanceTests", dependencies: ["CNNRelevance", "LRPCore", "CKernels"]),
+        .testTarget(name: "FisherVectorsTests", dependencies: ["FisherVectors", "LRPCore", "CKernels", "CVLFeat"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "LRPCore"]),
+        .testTarget(name: "CLITests", dependencies: ["LRPCore", "lrp-cnn", "lrp-fv"]),
+    ]
+)

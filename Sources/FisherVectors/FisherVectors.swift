@@ -1,0 +1,3 @@
+/// Fisher-vector classifier (dense SIFT → PCA → GMM → improved Fisher vectors → linear SVMs)
+/// and its relevance at descriptor and SIFT-bin resolution (DESIGN §3–§4).
+public enum FisherVectors {}

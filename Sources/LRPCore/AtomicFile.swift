@@ -1,0 +1,45 @@
+import Foundation
+
+/// Writing files so that a reader never sees half of one: data goes to a hidden temporary file
+/// in the destination directory, then `rename(2)` puts it in place (atomic on POSIX).
+public enum AtomicFile {
+    /// Writes `data` to `url` atomically, creating the parent directory if needed.
+    public static func write(_ data: Data, to url: URL) throws {
+        try write(to: url) { tmp in
+            do { try data.write(to: tmp) } catch {
+                throw LRPError("cannot write \(url.path): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// Calls `produce` with a temporary path next to `url`, then renames it to `url`.
+    /// If `produce` throws, the temporary file is removed and nothing appears at `url`.
+    public static func write(to url: URL, _ produce: (URL) throws -> Void) throws {
+        let dir = url.deletingLastPathComponent()
+        try ensureDirectory(dir)
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try produce(tmp)
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
+        }
+        if rename(tmp.path, url.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: tmp)
+            throw LRPError("cannot write \(url.path): \(reason)")
+        }
+    }
+
+    /// Creates `dir` (and parents) if missing; an existing non-directory is an error.
+    public static func ensureDirectory(_ dir: URL) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) {
+            if !isDir.boolValue { throw LRPError("\(dir.path) exists and is not a directory") }
+            return
+        }
+        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+            throw LRPError("cannot create directory \(dir.path): \(error.localizedDescription)")
+        }
+    }
+}

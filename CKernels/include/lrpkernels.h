@@ -94,6 +94,29 @@ int lrp_png_write(const char *path, const uint8_t *pixels, int width, int height
 /*    its relevance (owned by the FV pipeline; see Sources/FisherVectors)                  */
 /* ====================================================================================== */
 
+/* -------------------------------------------------------------------------------------- */
+/* 3.h Half-precision storage (owned by the FV pipeline: CKernels/src/half.c). Training keeps  */
+/*     every Fisher vector as IEEE binary16 to halve memory; the SVM solver converts back.   */
+/* -------------------------------------------------------------------------------------- */
+
+/** @brief Convert float32 to IEEE 754 binary16 (round to nearest even; overflow gives inf).
+ ** @param src   @a count float32 values.
+ ** @param dst   out: @a count binary16 bit patterns.
+ ** @param count number of values. F16C path when the CPU has AVX2/FMA/F16C, else portable. */
+void lrp_half_from_float(const float *src, uint16_t *dst, size_t count);
+
+/** @brief Convert IEEE 754 binary16 to float32 (exact).
+ ** @param src   @a count binary16 bit patterns.
+ ** @param dst   out: @a count float32 values.
+ ** @param count number of values. */
+void lrp_half_to_float(const uint16_t *src, float *dst, size_t count);
+
+/** @brief Convert a block of rows of binary16 to float32: row r reads
+ **        `src[r*srcStride + 0..count)` and writes `dst[r*dstStride + 0..count)`.
+ ** @param rows  number of rows; @a count values per row. */
+void lrp_half_to_float_strided(const uint16_t *src, size_t srcStride, float *dst, size_t dstStride,
+                               size_t rows, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,11 @@ public struct Graph: Sendable {
     public var nodes: [Node]
     /// The value holding the logits (before any softmax).
     public var output: ValueID
+    /// Whether the model ended in a Softmax that canonicalisation removed (the logits are explained).
+    public var removedOutputSoftmax: Bool = false
+    /// For a graph restricted with `restrictingOutputs(to:)`: the original class index of each
+    /// output, in output order; nil when the outputs are the model's own.
+    public var outputClasses: [Int]? = nil
 
     public init(inputName: String, inputShape: [Int], valueShapes: [[Int]], valueNames: [String],
                 nodes: [Node], output: ValueID) {

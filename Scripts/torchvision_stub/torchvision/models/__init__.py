@@ -1,0 +1,1 @@
+from .resnet import BasicBlock, Bottleneck  # noqa: F401

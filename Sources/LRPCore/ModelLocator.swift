@@ -1,0 +1,26 @@
+import Foundation
+
+/// Finds the bundled default models (`Models/` at the repository root) for the CLIs when the
+/// user gives no `--model`. Looked up, in order: `$LRP_MODELS/<name>`, `./Models/<name>`, and
+/// `Models/<name>` in the folders above the running executable (covers `swift run` and
+/// `.build/release/lrp-cnn` started from anywhere).
+public enum ModelLocator {
+    public static func bundled(_ name: String) throws -> URL {
+        var candidates: [URL] = []
+        if let dir = ProcessInfo.processInfo.environment["LRP_MODELS"], !dir.isEmpty {
+            candidates.append(URL(fileURLWithPath: dir).appendingPathComponent(name))
+        }
+        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            .appendingPathComponent("Models").appendingPathComponent(name))
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+            .deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(dir.appendingPathComponent("Models").appendingPathComponent(name))
+            dir = dir.deletingLastPathComponent()
+        }
+        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+            return found
+        }
+        throw LRPError("bundled model Models/\(name) not found (run from the repository root, set LRP_MODELS, or pass --model)")
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class EvaluationTestsPlaceholder: XCTestCase {
-    func testTargetBuilds() { XCTAssertTrue(true) }
-}

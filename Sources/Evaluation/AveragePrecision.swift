@@ -28,8 +28,7 @@ public enum AveragePrecision {
             precision.append(tp + fp > 0 ? Double(tp) / Double(tp + fp) : .nan)
         }
         var ap = 0.0
-        for step in 0...10 {
-            let t = Double(step) / 10
+        for t in thresholds {
             var best: Double? = nil
             for (r, p) in zip(recall, precision) where r >= t && !p.isNaN {
                 best = max(best ?? p, p)
@@ -37,5 +36,13 @@ public enum AveragePrecision {
             ap += (best ?? 0) / 11
         }
         return ap
+    }
+
+    /// MATLAB's `0:0.1:1` bit for bit: the colon operator computes the first half as `k·0.1`
+    /// and the second half as `1 − (10−k)·0.1`, so the fourth threshold is 0.30000000000000004
+    /// (not 0.3) — which decides the AP when a recall lands exactly on 0.3.
+    static let thresholds: [Double] = (0...10).map { (k: Int) -> Double in
+        let step = 0.1
+        return k <= 5 ? Double(k) * step : 1.0 - Double(10 - k) * step
     }
 }

@@ -21,18 +21,57 @@ public enum Heatmap {
         return out
     }
 
-    /// The input picture with the positive relevance as its alpha channel (normalised by the
-    /// largest positive value): where the model found evidence the picture shows, elsewhere it
-    /// fades out. `image` must have the map's size. Returns HWC RGBA bytes.
-    public static func overlay(image: Image, map: NDArray) -> [UInt8] {
+    /// The input picture with a low-resolution heatmap as its alpha channel (DESIGN §5): the
+    /// map is averaged over blocks (about 1/28 of the shorter side, so a 224-pixel image gets
+    /// 8-pixel blocks), spread back bilinearly, and its positive part, normalised by its
+    /// maximum, becomes the alpha. Where the model found evidence the picture shows; elsewhere
+    /// it fades out. Averaging first keeps fine, pixel-accurate maps from rendering as an almost
+    /// transparent picture with a few dots. `image` must have the map's size. HWC RGBA bytes.
+    public static func overlay(image: Image, map: NDArray, blocks: Int = 28) -> [UInt8] {
         precondition(map.shape == [image.height, image.width], "overlay needs a map of the image's size")
+        let h = image.height, w = image.width
         let rgb = image.rgb().bytes()
-        let top = map.data.reduce(0) { $1.isFinite ? max($0, $1) : $0 }
-        var out = [UInt8](repeating: 0, count: map.count * 4)
-        for i in 0..<map.count {
+        let alpha = lowResolution(map, block: max(1, min(h, w) / max(1, blocks)))
+        let top = alpha.reduce(0) { $1.isFinite ? max($0, $1) : $0 }
+        var out = [UInt8](repeating: 0, count: h * w * 4)
+        for i in 0..<(h * w) {
             out[4 * i] = rgb[3 * i]; out[4 * i + 1] = rgb[3 * i + 1]; out[4 * i + 2] = rgb[3 * i + 2]
-            let a = top > 0 ? max(0, map.data[i]) / top : 0
-            out[4 * i + 3] = UInt8((a * 255).rounded())
+            let a = top > 0 && alpha[i].isFinite ? max(0, alpha[i]) / top : 0
+            out[4 * i + 3] = UInt8((min(1, a) * 255).rounded())
+        }
+        return out
+    }
+
+    /// Block means of `map` (block×block pixels, partial blocks at the edges), interpolated
+    /// bilinearly back to the map's size between block centres.
+    static func lowResolution(_ map: NDArray, block: Int) -> [Float] {
+        let h = map.shape[0], w = map.shape[1]
+        if block <= 1 { return map.data }
+        let bh = (h + block - 1) / block, bw = (w + block - 1) / block
+        var sums = [Float](repeating: 0, count: bh * bw), counts = [Float](repeating: 0, count: bh * bw)
+        for y in 0..<h {
+            for x in 0..<w where map.data[y * w + x].isFinite {
+                sums[(y / block) * bw + x / block] += map.data[y * w + x]
+                counts[(y / block) * bw + x / block] += 1
+            }
+        }
+        let means = zip(sums, counts).map { $1 > 0 ? $0 / $1 : 0 }
+        // Block (i, j) is centred at ((i + 0.5)·block − 0.5, ...) in pixel coordinates.
+        func axis(_ p: Int, _ n: Int) -> (Int, Int, Float) {
+            let t = (Float(p) + 0.5) / Float(block) - 0.5
+            let i0 = max(0, min(n - 1, Int(t.rounded(.down))))
+            let i1 = min(n - 1, i0 + 1)
+            return (i0, i1, max(0, min(1, t - Float(i0))))
+        }
+        var out = [Float](repeating: 0, count: h * w)
+        for y in 0..<h {
+            let (y0, y1, fy) = axis(y, bh)
+            for x in 0..<w {
+                let (x0, x1, fx) = axis(x, bw)
+                let top = means[y0 * bw + x0] * (1 - fx) + means[y0 * bw + x1] * fx
+                let bottom = means[y1 * bw + x0] * (1 - fx) + means[y1 * bw + x1] * fx
+                out[y * w + x] = top * (1 - fy) + bottom * fy
+            }
         }
         return out
     }

@@ -78,3 +78,28 @@ final class OutputTests: XCTestCase {
         XCTAssertEqual(covered, [Int](repeating: 1, count: 37))
     }
 }
+
+final class OverlayTests: XCTestCase {
+    func testOverlayAlphaComesFromALowResolutionMap() {
+        // One hot pixel in a 56×56 map: the low-resolution alpha spreads it over its 2×2 block
+        // neighbourhood instead of lighting a single pixel.
+        var data = [Float](repeating: 0, count: 56 * 56)
+        data[20 * 56 + 20] = 1
+        let image = Image(width: 56, height: 56, channels: 3, pixels: [Float](repeating: 100, count: 56 * 56 * 3))
+        let rgba = Heatmap.overlay(image: image, map: NDArray(shape: [56, 56], data: data))
+        let alpha = stride(from: 3, to: rgba.count, by: 4).map { rgba[$0] }
+        XCTAssertEqual(alpha.max(), 255)
+        XCTAssertGreaterThan(alpha.filter { $0 > 0 }.count, 4)
+        XCTAssertEqual(alpha[0], 0) // far corner stays transparent
+        XCTAssertEqual(rgba[0], 100) // colour is the input's
+    }
+
+    func testLowResolutionMapKeepsBlockMeans() {
+        let map = NDArray(shape: [4, 4], data: [1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        let low = Heatmap.lowResolution(map, block: 2)
+        XCTAssertEqual(low[0], 1, accuracy: 1e-6)      // inside the first block's centre region
+        XCTAssertEqual(low[15], 0, accuracy: 1e-6)
+        // Pixel (y 1, x 2) lies 0.25 block below and 0.75 block right of block (0,0)'s centre.
+        XCTAssertEqual(low[1 * 4 + 2], (1 - 0.75) * (1 - 0.25), accuracy: 1e-6)
+    }
+}

@@ -51,9 +51,13 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["onnx.proto"]),
         .target(name: "LRPCore", dependencies: ["CKernels", "COpenBLAS"]),
-        .target(name: "CNNRelevance", dependencies: ["LRPCore", "CKernels", "COpenBLAS", "ONNXProto"]),
+        .target(name: "CNNRelevance", dependencies: [
+            "LRPCore", "CKernels", "COpenBLAS", "ONNXProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .target(name: "Evaluation", dependencies: ["LRPCore"]),
-        .target(name: "FisherVectors", dependencies: ["LRPCore", "CKernels", "COpenBLAS", "Evaluation"]),
+        .target(name: "FisherVectors", dependencies: ["LRPCore", "CKernels", "COpenBLAS", "Evaluation"],
+                exclude: ["Model/ModelFile.md"]),
 
         // MARK: executables (argument parsing and printing only)
         .executableTarget(name: "lrp-cnn", dependencies: [
@@ -71,7 +75,10 @@ let package = Package(
 
         // MARK: tests (small fixtures in Tests/Fixtures, found via #filePath; no dataset needed)
         .testTarget(name: "LRPCoreTests", dependencies: ["LRPCore", "CKernels"]),
-        .testTarget(name: "CNNRelevanceTests", dependencies: ["CNNRelevance", "LRPCore", "CKernels"]),
+        .testTarget(name: "CNNRelevanceTests", dependencies: [
+            "CNNRelevance", "LRPCore", "CKernels", "ONNXProto",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .testTarget(name: "FisherVectorsTests", dependencies: ["FisherVectors", "LRPCore", "CKernels", "CVLFeat"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "LRPCore"]),
         .testTarget(name: "CLITests", dependencies: ["LRPCore", "lrp-cnn", "lrp-fv"]),

@@ -18,6 +18,9 @@ final class GraphBuilder {
     }
 
     let opset: Int
+    /// Largest per-sample value the importer accepts (elements); guards against absurd shapes
+    /// from corrupt attributes before the engine allocates anything.
+    static let maxValueElements = 1 << 30
     /// Static batch size declared by the model input, if any (a folded Reshape target may
     /// hard-code it instead of -1 or the folded batch size).
     let declaredBatch: Int?
@@ -108,6 +111,9 @@ final class GraphBuilder {
     func emit(_ ctx: NodeContext, _ op: LayerOp, inputs: [ValueID], shape: [Int]) throws -> ValueID {
         guard shape.allSatisfy({ $0 >= 1 }) else {
             throw ctx.error("output shape \(ShapeMath.describe(shape)) is empty (input too small for this layer)")
+        }
+        guard ShapeMath.count(shape, limit: Self.maxValueElements) != nil else {
+            throw ctx.error("output shape \(ShapeMath.describe(shape)) is too large")
         }
         guard let outName = ctx.proto.output.first, !outName.isEmpty else { throw ctx.error("has no output") }
         let id = newValue(name: outName, shape: shape)

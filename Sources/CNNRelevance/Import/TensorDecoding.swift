@@ -127,8 +127,14 @@ enum TensorDecoding {
         }
         let offset = Int(entries["offset"] ?? "0") ?? -1
         let length = entries["length"].map { Int($0) ?? -1 } ?? needed
-        guard offset >= 0, length >= 0 else { throw LRPError("\(what) has an invalid external offset or length") }
+        guard offset >= 0, length == needed else {
+            throw LRPError("\(what) has an invalid external offset or length (needs \(needed) bytes)")
+        }
         let url = directory.appendingPathComponent(location)
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+        guard let fileSize, offset <= fileSize, length <= fileSize - offset else {
+            throw LRPError("\(what): its external data file \(url.path) is missing or too short")
+        }
         guard let handle = try? FileHandle(forReadingFrom: url) else {
             throw LRPError("\(what): cannot read its external data file \(url.path)")
         }

@@ -1,6 +1,5 @@
-// CONTRACT STUB (lead): public API shared by the engine (owner: engine engineer) and the CLI
-// (owner: importer/CLI engineer). The engine engineer replaces the bodies and may add to the
-// API; changing these signatures needs a note in the report.
+// Public API shared by the engine and the CLI (contract by the lead; signatures kept).
+import LRPCore
 
 /// Rule for the first mapping layer (pixels), overriding the preset's (`--first-layer`).
 public enum FirstLayerRule: String, CaseIterable, Sendable {
@@ -9,9 +8,14 @@ public enum FirstLayerRule: String, CaseIterable, Sendable {
 
 /// Named rule plans (zennit's composites of the same names, DESIGN §2).
 public enum RulePreset: String, CaseIterable, Sendable {
+    /// Epsilon on every convolution and linear layer.
     case epsilon
+    /// Alpha-beta (α, β; the paper's α=2, β=1) on every convolution and linear layer.
     case alpha2beta1
+    /// zennit's `EpsilonPlusFlat`: first mapping layer flat, convolutions z-plus, linear epsilon.
     case epsilonPlusFlat = "epsilon-plus-flat"
+    /// zennit's `EpsilonAlpha2Beta1Flat`: first mapping layer flat, convolutions alpha-beta,
+    /// linear epsilon.
     case epsilonAlpha2Beta1Flat = "epsilon-alpha2beta1-flat"
 }
 
@@ -23,9 +27,11 @@ public enum MaxPoolRule: String, CaseIterable, Sendable {
     case proportional
 }
 
-/// A whole rule plan: which rule each layer uses (before the cut-off is applied).
+/// A whole rule plan: which rule each layer uses (before the cut-off is applied). The mapping
+/// from layers to rules is `Composite`; the cut-off region is `CutOff`.
 public struct RulePlan: Sendable {
     public var preset: RulePreset
+    /// ε of the epsilon rule (convolution/linear layers under epsilon, unfolded batch norms).
     public var epsilon: Float
     public var alpha: Float
     public var beta: Float
@@ -35,20 +41,61 @@ public struct RulePlan: Sendable {
     public var zBoxLow: [Float]
     public var zBoxHigh: [Float]
 
+    /// The stabiliser of every rule other than epsilon (alpha-beta, z-plus, flat, w-square, z-box,
+    /// proportional pooling and sums): zennit's default, added with sign (sign(0) = +1).
+    public static let stabilizer: Float = 1e-6
+
     /// - Throws: `LRPError` for impossible options (α − β ≠ 1, β < 0, ε < 0, z-box without bounds).
     public init(preset: RulePreset, epsilon: Float = 1e-6, alpha: Float = 2, beta: Float = 1,
                 firstLayer: FirstLayerRule? = nil, maxPool: MaxPoolRule = .winnerTakeAll,
                 zBoxLow: [Float] = [], zBoxHigh: [Float] = []) throws {
+        guard epsilon.isFinite, epsilon >= 0 else {
+            throw LRPError("epsilon must be a finite number >= 0 (got \(epsilon))")
+        }
+        guard alpha.isFinite, beta.isFinite else {
+            throw LRPError("alpha and beta must be finite numbers (got alpha=\(alpha), beta=\(beta))")
+        }
+        guard beta >= 0 else { throw LRPError("beta must be >= 0 (got \(beta))") }
+        guard abs(alpha - beta - 1) <= 1e-5 * max(1, abs(alpha)) else {
+            throw LRPError("alpha - beta must equal 1 (got alpha=\(alpha), beta=\(beta))")
+        }
+        if firstLayer == .zbox {
+            guard !zBoxLow.isEmpty, !zBoxHigh.isEmpty else {
+                throw LRPError("the z-box first-layer rule needs lower and upper input bounds (one per input channel)")
+            }
+            guard zBoxLow.count == zBoxHigh.count else {
+                throw LRPError("z-box bounds differ in length: \(zBoxLow.count) lower, \(zBoxHigh.count) upper")
+            }
+            guard zip(zBoxLow, zBoxHigh).allSatisfy({ $0.isFinite && $1.isFinite && $0 <= $1 }) else {
+                throw LRPError("z-box bounds must be finite with lower <= upper for every channel")
+            }
+        }
         self.preset = preset
         self.epsilon = epsilon
         self.alpha = alpha
         self.beta = beta
         self.firstLayer = firstLayer
         self.maxPool = maxPool
-        self.zBoxLow = zBoxLow
-        self.zBoxHigh = zBoxHigh
+        self.zBoxLow = firstLayer == .zbox ? zBoxLow : []
+        self.zBoxHigh = firstLayer == .zbox ? zBoxHigh : []
     }
 
     /// Description for the JSON summary (preset, parameters, first-layer rule, ...).
-    public var summary: [String: Any] { ["preset": preset.rawValue] }
+    public var summary: [String: Any] {
+        var s: [String: Any] = [
+            "preset": preset.rawValue,
+            "epsilon": Double(epsilon),
+            "alpha": Double(alpha),
+            "beta": Double(beta),
+            "firstLayer": firstLayer?.rawValue ?? Composite.presetFirstLayerName(preset),
+            "maxPool": maxPool.rawValue,
+            "stabilizer": Double(RulePlan.stabilizer),
+            "rules": Composite.ruleDescription(self),
+        ]
+        if firstLayer == .zbox {
+            s["zBoxLow"] = zBoxLow.map(Double.init)
+            s["zBoxHigh"] = zBoxHigh.map(Double.init)
+        }
+        return s
+    }
 }

@@ -1,0 +1,229 @@
+import CKernels
+import Foundation
+import LRPCore
+
+/// A convolution or linear layer ready for the kernels: geometry (a linear layer is a 1×1
+/// convolution on a 1×1 map), parameters, and the modified parameters its rules need. The
+/// modified parameters are built once per Explainer by the rules' `prepare`, never in the hot path.
+final class MappingLayer: @unchecked Sendable {
+    let nodeIndex: Int
+    let name: String
+    let isLinear: Bool
+    let geometry: LrpConvGeometry
+    let weight: FloatBuffer
+    let bias: FloatBuffer?
+    let input: ValueLayout
+    let output: ValueLayout
+
+    /// Per group `[w+; w-]`, the weights of a convolution with twice the output channels
+    /// (`stackedGeometry`): one product gives both halves of alpha-beta.
+    var stackedPosNeg: FloatBuffer?
+    /// Per group `[w-; w+]`: the transposed product for the negative inputs.
+    var stackedNegPos: FloatBuffer?
+    var biasPos: FloatBuffer?
+    var biasNeg: FloatBuffer?
+    var squared: FloatBuffer?
+    var positive: FloatBuffer?
+    var negative: FloatBuffer?
+    /// Input-independent per-layer tensors of a rule (w-square denominators, z-box bound terms).
+    var constants: [String: FloatBuffer] = [:]
+
+    init(nodeIndex: Int, name: String, isLinear: Bool, geometry: LrpConvGeometry, weight: [Float],
+         bias: [Float]?, input: ValueLayout, output: ValueLayout) {
+        self.nodeIndex = nodeIndex
+        self.name = name
+        self.isLinear = isLinear
+        self.geometry = geometry
+        self.weight = FloatBuffer(weight)
+        self.bias = bias.map { FloatBuffer($0) }
+        self.input = input
+        self.output = output
+    }
+
+    var groups: Int { Int(geometry.groups) }
+    var outPerGroup: Int { Int(geometry.outChannels / geometry.groups) }
+    var weightsPerGroup: Int { weight.count / groups }
+
+    /// Geometry of the stacked `[w+; w-]` convolution (twice the output channels per group).
+    var stackedGeometry: LrpConvGeometry {
+        var g = geometry
+        g.outChannels *= 2
+        return g
+    }
+
+    /// Elementwise map of the weights, e.g. `{ max($0, 0) }`.
+    func mappedWeights(_ f: (Float) -> Float) -> FloatBuffer {
+        let out = FloatBuffer(count: weight.count)
+        for i in 0..<weight.count { out[i] = f(weight[i]) }
+        return out
+    }
+
+    /// Stacks two weight tensors per group: `[a_g; b_g]` for every group g.
+    func stacked(_ a: FloatBuffer, _ b: FloatBuffer) -> FloatBuffer {
+        let per = weightsPerGroup
+        let out = FloatBuffer(count: 2 * weight.count)
+        for g in 0..<groups {
+            (out.pointer + 2 * g * per).update(from: a.pointer + g * per, count: per)
+            (out.pointer + (2 * g + 1) * per).update(from: b.pointer + g * per, count: per)
+        }
+        return out
+    }
+
+    /// Builds `[w+; w-]`, `[w-; w+]`, b+ and b- (alpha-beta, z-plus).
+    func prepareSignSplit() {
+        guard stackedPosNeg == nil else { return }
+        let pos = mappedWeights { max($0, 0) }, neg = mappedWeights { min($0, 0) }
+        stackedPosNeg = stacked(pos, neg)
+        stackedNegPos = stacked(neg, pos)
+        if let b = bias {
+            let bp = FloatBuffer(count: b.count), bn = FloatBuffer(count: b.count)
+            for i in 0..<b.count { bp[i] = max(b[i], 0); bn[i] = min(b[i], 0) }
+            biasPos = bp
+            biasNeg = bn
+        }
+    }
+
+    // MARK: products over the batch
+
+    /// Floats per sample of the output of a product with geometry `g`.
+    func outputCount(_ g: LrpConvGeometry) -> Int { Int(g.outChannels * g.outHeight * g.outWidth) }
+    var inputCount: Int { input.count }
+
+    /// `outputs[k] = conv(inputs[k], weights[k])` (no bias unless given) for every sample, then
+    /// `then(sample, spatialRange)` once those output positions are complete (all channels).
+    /// Convolutions split output rows over the workers and run `then` in the same task (cache
+    /// locality); linear layers split output features and run `then` per sample afterwards.
+    func forwardProducts(inputs: [FloatBuffer], weights: [FloatBuffer], biases: [FloatBuffer?]? = nil,
+                         outputs: [FloatBuffer], geometry g: LrpConvGeometry, context ctx: EngineContext,
+                         then: ((_ sample: Int, _ spatial: Range<Int>) -> Void)? = nil) throws {
+        let status = StatusCollector()
+        let inCount = inputCount, outCount = outputCount(g), batch = ctx.batch
+        if isLinear {
+            let outF = Int(g.outChannels), inF = Int(g.inChannels)
+            WorkSplit.run(batch: 1, extent: outF, serial: ctx.serial) { _, features, _ in
+                for k in inputs.indices {
+                    status.check(lrp_linear_forward(inputs[k].pointer, Int32(batch), Int32(inF), weights[k].pointer,
+                                                    Int32(outF), biases?[k]?.pointer, outputs[k].pointer,
+                                                    Int32(features.lowerBound), Int32(features.upperBound)))
+                }
+            }
+            try status.throwIfFailed("forward of \(name)")
+            if let then = then {
+                WorkSplit.run(batch: batch, extent: 1, serial: ctx.serial) { n, _, _ in then(n, 0..<1) }
+            }
+            return
+        }
+        var gg = g
+        let wsFloats = lrp_conv_forward_workspace(&gg)
+        ctx.workspace.reserve(wsFloats)
+        let width = Int(g.outWidth), outSpatial = Int(g.outHeight * g.outWidth)
+        if Self.splitsChannels(g, batch: batch) {
+            // small maps: split the weights (output channels), then run `then` per sample
+            WorkSplit.run(batch: batch, extent: Int(g.outChannels), serial: ctx.serial) { n, channels, slot in
+                var geo = g
+                let (ws, wsCount) = ctx.workspace.pointer(slot)
+                for k in inputs.indices {
+                    status.check(lrp_conv_forward_channels(&geo, inputs[k].pointer + n * inCount, weights[k].pointer,
+                                                           biases?[k]?.pointer, outputs[k].pointer + n * outCount,
+                                                           Int32(channels.lowerBound), Int32(channels.upperBound),
+                                                           ws, wsCount))
+                }
+            }
+            try status.throwIfFailed("forward of \(name)")
+            if let then = then {
+                WorkSplit.run(batch: batch, extent: outSpatial, serial: ctx.serial) { n, sp, _ in then(n, sp) }
+            }
+            return
+        }
+        WorkSplit.run(batch: batch, extent: Int(g.outHeight), serial: ctx.serial) { n, rows, slot in
+            var geo = g
+            let (ws, wsCount) = ctx.workspace.pointer(slot)
+            for k in inputs.indices {
+                status.check(lrp_conv_forward(&geo, inputs[k].pointer + n * inCount, weights[k].pointer,
+                                              biases?[k]?.pointer, outputs[k].pointer + n * outCount,
+                                              Int32(rows.lowerBound), Int32(rows.upperBound), ws, wsCount))
+            }
+            then?(n, (rows.lowerBound * width)..<(rows.upperBound * width))
+        }
+        try status.throwIfFailed("forward of \(name)")
+    }
+
+    /// Whether a sample's forward product is split by output channels rather than rows: when
+    /// a sample is cut into parts and its map is small, row parts would each pack the whole
+    /// weight matrix (or, for depthwise convolutions, have too few rows to share).
+    static func splitsChannels(_ g: LrpConvGeometry, batch: Int) -> Bool {
+        guard WorkSplit.parts(batch: batch, extent: Int(g.outHeight)) > 1 else { return false }
+        let depthwise = g.inChannels == g.groups
+        let pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1
+            && g.padTop == 0 && g.padLeft == 0 && g.inHeight == g.outHeight && g.inWidth == g.outWidth
+        return (depthwise || pointwise) && g.outHeight * g.outWidth <= 256
+    }
+
+    /// `dxs[k] = convᵀ(dys[k], weights[k])` (the gradient of the convolution with respect to its
+    /// input) for every sample, then `then(flatRange)` on each finished range of `dxs` indices.
+    func backwardProducts(weights: [FloatBuffer], dys: [FloatBuffer], dxs: [FloatBuffer],
+                          geometry g: LrpConvGeometry, context ctx: EngineContext,
+                          then: ((_ range: Range<Int>) -> Void)? = nil) throws {
+        let status = StatusCollector()
+        let inCount = inputCount, outCount = outputCount(g), batch = ctx.batch
+        if isLinear {
+            let outF = Int(g.outChannels), inF = Int(g.inChannels)
+            WorkSplit.run(batch: 1, extent: inF, serial: ctx.serial) { _, features, _ in
+                for k in weights.indices {
+                    status.check(lrp_linear_backward_data(dys[k].pointer, Int32(batch), Int32(outF), weights[k].pointer,
+                                                          Int32(inF), dxs[k].pointer, Int32(features.lowerBound),
+                                                          Int32(features.upperBound)))
+                }
+                if let then = then {
+                    for n in 0..<batch {
+                        then((n * inF + features.lowerBound)..<(n * inF + features.upperBound))
+                    }
+                }
+            }
+            try status.throwIfFailed("relevance of \(name)")
+            return
+        }
+        var gg = g
+        let wsFloats = lrp_conv_backward_workspace(&gg)
+        ctx.workspace.reserve(wsFloats)
+        let spatial = input.spatial
+        WorkSplit.run(batch: batch, extent: Int(g.inChannels), serial: ctx.serial) { n, channels, slot in
+            var geo = g
+            let (ws, wsCount) = ctx.workspace.pointer(slot)
+            for k in weights.indices {
+                status.check(lrp_conv_backward_data(&geo, weights[k].pointer, dys[k].pointer + n * outCount,
+                                                    dxs[k].pointer + n * inCount, Int32(channels.lowerBound),
+                                                    Int32(channels.upperBound), ws, wsCount))
+            }
+            then?((n * inCount + channels.lowerBound * spatial)..<(n * inCount + channels.upperBound * spatial))
+        }
+        try status.throwIfFailed("relevance of \(name)")
+    }
+}
+
+/// Collects the first failing kernel status of a parallel section.
+final class StatusCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failure: Int32 = 0
+
+    func check(_ status: Int32) {
+        guard status != 0 else { return }
+        lock.lock()
+        if failure == 0 { failure = status }
+        lock.unlock()
+    }
+
+    func throwIfFailed(_ what: String) throws {
+        lock.lock()
+        let f = failure
+        lock.unlock()
+        guard f != 0 else { return }
+        let reason: String
+        switch f {
+        case LRP_E_ARGUMENT.rawValue: reason = "inconsistent sizes"
+        case LRP_E_NOMEM.rawValue: reason = "scratch buffer too small"
+        default: reason = "kernel status \(f)"
+        }
+        throw LRPError("internal error in the \(what): \(reason)")
+    }
+}

@@ -1,0 +1,117 @@
+import CKernels
+import LRPCore
+
+/// LRP-αβ (α − β = 1) with zennit's treatment of negative inputs and of the bias:
+/// `R_i = Σ_j (α·P_ij/P_j − β·N_ij/N_j)·R_j`, `P_ij = x_i⁺w_ij⁺ + x_i⁻w_ij⁻`, `P_j = Σ_i P_ij + b_j⁺`,
+/// `N_ij = x_i⁺w_ij⁻ + x_i⁻w_ij⁺`, `N_j = Σ_i N_ij + b_j⁻` (zennit's `AlphaBeta`; α=1, β=0 is `ZPlus`).
+///
+/// Speed: the weights are stacked per group as `[w⁺; w⁻]`, so one product of the input gives
+/// both `w⁺x` and `w⁻x`, and for non-negative inputs (after a ReLU) one transposed product gives
+/// `R_in = x ⊙ (w⁺ᵀa + w⁻ᵀb)` with `a = αR/P`, `b = −βR/N`. Only inputs with negative values
+/// need the products of `x⁻` and the swapped stack `[w⁻; w⁺]` for `x⁻ ⊙ (w⁻ᵀa + w⁺ᵀb)`.
+/// (Rewriting that as `(x ⊙ wᵀ(a+b) + |x| ⊙ |w|ᵀ(a−b))/2` halves the work but cancels
+/// catastrophically when `N_j` or `P_j` is tiny, so it is not used.)
+struct AlphaBetaRule: MappingRule {
+    let alpha: Float
+    let beta: Float
+    let stabilizer: Float = RulePlan.stabilizer
+
+    var name: String { alpha == 1 && beta == 0 ? "z-plus" : "alpha-beta(\(alpha),\(beta))" }
+
+    func prepare(_ layer: MappingLayer) throws { layer.prepareSignSplit() }
+
+    /// Forward through the stacked products: `z = w⁺x + w⁻x + b`, keeping `[w⁺x; w⁻x]`.
+    func forward(_ layer: MappingLayer, input x: FloatBuffer, context ctx: EngineContext) throws
+        -> (output: FloatBuffer, saved: SavedProducts)? {
+        let z = FloatBuffer(count: ctx.batch * layer.output.count)
+        let saved = try products(layer, x, ctx, output: z)
+        return (z, saved)
+    }
+
+    /// `[w⁺x⁺; w⁻x⁺]` and, for inputs with negative values, `[w⁺x⁻; w⁻x⁻]`; optionally the
+    /// layer output from them.
+    private func products(_ layer: MappingLayer, _ x: FloatBuffer, _ ctx: EngineContext,
+                          output z: FloatBuffer?) throws -> SavedProducts {
+        guard let wpm = layer.stackedPosNeg else {
+            throw LRPError("internal error: \(layer.name) was not prepared for \(name)")
+        }
+        let total = ctx.batch * layer.inputCount
+        let negative = hasNegative(x, count: total, ctx)
+        let sg = layer.stackedGeometry
+        let outCount = layer.output.count, stackedCount = 2 * outCount
+        let pn = FloatBuffer(count: ctx.batch * stackedCount)
+        var inputs = [x], outputs = [pn]
+        var pnNeg: FloatBuffer?
+        if negative {
+            let xp = FloatBuffer(count: total), xn = FloatBuffer(count: total)
+            ctx.elementwise(total) { o, n in lrp_split_sign(x.pointer + o, xp.pointer + o, xn.pointer + o, n) }
+            let q = FloatBuffer(count: ctx.batch * stackedCount)
+            inputs = [xp, xn]
+            outputs = [pn, q]
+            pnNeg = q
+        }
+        let groups = Int32(layer.groups), perGroup = Int32(layer.outPerGroup), spatial = Int32(layer.output.spatial)
+        let bias = layer.bias?.pointer
+        try layer.forwardProducts(inputs: inputs, weights: Array(repeating: wpm, count: inputs.count),
+                                  outputs: outputs, geometry: sg, context: ctx) { n, sp in
+            guard let z else { return }
+            _ = lrp_alphabeta_output(pn.pointer + n * stackedCount, pnNeg.map { $0.pointer + n * stackedCount }, bias,
+                                     groups, perGroup, spatial, Int32(sp.lowerBound), Int32(sp.upperBound),
+                                     z.pointer + n * outCount)
+        }
+        return SavedProducts(positive: pn, negative: pnNeg)
+    }
+
+    func relevance(_ layer: MappingLayer, input x: FloatBuffer, output z: FloatBuffer, saved: SavedProducts?,
+                   relevance r: Relevance, context ctx: EngineContext) throws -> Relevance {
+        guard let wpm = layer.stackedPosNeg, let wnp = layer.stackedNegPos else {
+            throw LRPError("internal error: \(layer.name) was not prepared for \(name)")
+        }
+        let products = try saved ?? self.products(layer, x, ctx, output: nil)
+        let R = r.materialized(layer.output, batch: ctx.batch)
+        let total = ctx.batch * layer.inputCount
+        let sg = layer.stackedGeometry
+        let outCount = layer.output.count, stackedCount = 2 * outCount
+        let pn = products.positive, pnNeg = products.negative
+        let groups = Int32(layer.groups), perGroup = Int32(layer.outPerGroup), spatial = Int32(layer.output.spatial)
+        let (a, b, s) = (alpha, beta, stabilizer)
+        let bp = layer.biasPos?.pointer, bn = layer.biasNeg?.pointer
+        // g = [a; b] = [α R/P; −β R/N] per group
+        let g = FloatBuffer(count: ctx.batch * stackedCount)
+        WorkSplit.run(batch: ctx.batch, extent: layer.output.spatial, serial: ctx.serial) { n, sp, _ in
+            _ = lrp_alphabeta_normalize(R.pointer + n * outCount, pn.pointer + n * stackedCount,
+                                        pnNeg.map { $0.pointer + n * stackedCount }, bp, bn, groups, perGroup,
+                                        spatial, Int32(sp.lowerBound), Int32(sp.upperBound), a, b, s,
+                                        g.pointer + n * stackedCount)
+        }
+        let dPos = FloatBuffer(count: total)
+        if pnNeg != nil {
+            let dNeg = FloatBuffer(count: total)
+            try layer.backwardProducts(weights: [wpm, wnp], dys: [g, g], dxs: [dPos, dNeg], geometry: sg,
+                                       context: ctx) { range in
+                let o = range.lowerBound
+                lrp_signed_mul(x.pointer + o, dPos.pointer + o, dNeg.pointer + o, dPos.pointer + o, range.count)
+            }
+        } else {
+            try layer.backwardProducts(weights: [wpm], dys: [g], dxs: [dPos], geometry: sg, context: ctx) { range in
+                let o = range.lowerBound
+                lrp_mul(x.pointer + o, dPos.pointer + o, dPos.pointer + o, range.count)
+            }
+        }
+        return .full(dPos)
+    }
+
+    private func hasNegative(_ x: FloatBuffer, count: Int, _ ctx: EngineContext) -> Bool {
+        let flags = FloatBuffer(zeros: WorkSplit.workers)
+        var found = false
+        if ctx.serial || count < 65_536 {
+            found = lrp_has_negative(x.pointer, count) != 0
+        } else {
+            WorkSplit.run(batch: 1, extent: count) { _, r, slot in
+                if lrp_has_negative(x.pointer + r.lowerBound, r.count) != 0 { flags[slot] = 1 }
+            }
+            found = (0..<flags.count).contains { flags[$0] != 0 }
+        }
+        return found
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import LRPCore
+
+/// Forward passes only (`predict`, `eval`): logits per sample, in batches.
+public final class BatchScoring {
+    public let graph: Graph
+    private let explainer: Explainer
+
+    public init(graph: Graph) throws {
+        self.graph = graph
+        // The plan is irrelevant for a forward pass; the engine needs one.
+        self.explainer = try Explainer(graph: graph, plan: RulePlan(preset: .epsilon))
+    }
+
+    /// Logits `[classes]` of each prepared sample.
+    public func logits(_ inputs: [PreparedInput]) throws -> [[Float]] {
+        guard !inputs.isEmpty else { return [] }
+        let pass = try explainer.forward(InputPreparation.batch(inputs, graph: graph))
+        let k = pass.logits.shape.last ?? 0
+        return (0..<inputs.count).map { Array(pass.logits.data[$0 * k..<($0 + 1) * k]) }
+    }
+
+    /// Logits of many pictures (a dataset): unreadable pictures are skipped, giving nil and one
+    /// line in `failures`. Progress is reported per batch as stage "forward".
+    public func logits(images: [URL], preprocessing: Preprocessing, batchSize: Int,
+                       progress: ProgressHandler?) throws -> (rows: [[Float]?], failures: [String]) {
+        guard batchSize >= 1 else { throw LRPError("--batch must be at least 1") }
+        var rows = [[Float]?](repeating: nil, count: images.count)
+        var failures: [String] = []
+        for start in stride(from: 0, to: images.count, by: batchSize) {
+            let range = start..<min(images.count, start + batchSize)
+            let slots = ResultSlots<PreparedInput>(count: range.count)
+            Parallel.forEach(range.count) { i in
+                slots.set(i, Result { try InputPreparation.image(images[range.lowerBound + i], graph: graph, preprocessing: preprocessing) })
+            }
+            var ok: [(Int, PreparedInput)] = []
+            for (i, r) in slots.results().enumerated() {
+                switch r {
+                case .success(let p)?: ok.append((range.lowerBound + i, p))
+                case .failure(let e)?: failures.append(e.userMessage)
+                case nil: failures.append("\(images[range.lowerBound + i].path): not processed")
+                }
+            }
+            let out = try logits(ok.map(\.1))
+            for (k, (i, _)) in ok.enumerated() { rows[i] = out[k] }
+            progress?(ProgressEvent(stage: "forward", done: range.upperBound, total: images.count,
+                                    detail: failures.isEmpty ? "" : "\(failures.count) unreadable images skipped"))
+        }
+        return (rows, failures)
+    }
+}

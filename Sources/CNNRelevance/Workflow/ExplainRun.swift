@@ -1,0 +1,198 @@
+import Foundation
+import LRPCore
+
+/// Everything `lrp-cnn explain` needs besides the model and the inputs.
+public struct ExplainSettings: Sendable {
+    public var plan: RulePlan
+    /// Cut-offs to explain at. More than one (a sweep) gives one file set per cut-off, named
+    /// with the variant `cutoff-K`.
+    public var cutoffs: [Int]
+    public var isSweep: Bool
+    public var target: TargetChoice
+    public var labels: ClassLabels?
+    public var preprocessing: Preprocessing
+    public var colormap: Colormap
+    public var batchSize: Int
+    public var outputDirectory: URL
+    /// Shown in the JSON summary (the model path).
+    public var modelName: String
+
+    public init(plan: RulePlan, cutoffs: [Int], isSweep: Bool, target: TargetChoice, labels: ClassLabels?,
+                preprocessing: Preprocessing, colormap: Colormap, batchSize: Int, outputDirectory: URL, modelName: String) {
+        self.plan = plan
+        self.cutoffs = cutoffs
+        self.isSweep = isSweep
+        self.target = target
+        self.labels = labels
+        self.preprocessing = preprocessing
+        self.colormap = colormap
+        self.batchSize = batchSize
+        self.outputDirectory = outputDirectory
+        self.modelName = modelName
+    }
+}
+
+/// What one explained sample produced, for the executable to report.
+public struct ExplainedSample: Sendable {
+    public var source: URL
+    public var sampleIndex: Int?
+    public var stem: String
+    public var target: Prediction
+    /// Σ input relevance per cut-off (same order as `ExplainSettings.cutoffs`).
+    public var relevanceSums: [Float]
+    public var files: [URL]
+}
+
+/// Runs `explain` over many inputs in batches: the forward pass is shared by the batch and by
+/// all cut-offs of a sweep. Every input is read and checked before anything is written, and
+/// each sample's files are written only once all its explanations are computed.
+public final class ExplainRun {
+    public let graph: Graph
+    public let settings: ExplainSettings
+    private let explainer: Explainer
+    private let fixedTarget: Int?
+
+    /// - Throws: `LRPError` for cut-offs out of range, a bad target, or a plan the graph cannot use.
+    public init(graph: Graph, settings: ExplainSettings) throws {
+        let maxK = graph.mappingLayerCount
+        guard !settings.cutoffs.isEmpty else { throw LRPError("no cut-off given") }
+        if let bad = settings.cutoffs.first(where: { $0 < 0 || $0 > maxK }) {
+            throw LRPError("cut-off \(bad) out of range: this model has \(maxK) conv/linear layers (use 0...\(maxK) or 'all')")
+        }
+        guard settings.batchSize >= 1 else { throw LRPError("--batch must be at least 1") }
+        self.graph = graph
+        self.settings = settings
+        self.fixedTarget = try settings.target.resolve(graph: graph, labels: settings.labels)
+        self.explainer = try Explainer(graph: graph, plan: settings.plan)
+    }
+
+    /// Explains every source; `onSample` is called after each sample's files are written.
+    public func run(_ sources: [InputSource], onSample: (ExplainedSample) -> Void) throws {
+        guard !sources.isEmpty else { throw LRPError("no input images given") }
+        // Pass 1: read and check every input (a corrupt file stops the run before any output).
+        // Inputs are kept when they fit in memory, otherwise read again per batch.
+        let perSampleBytes = graph.inputShape.reduce(1, *) * 4 * 2
+        var kept: [[PreparedInput]] = []
+        var keep = true, keptBytes = 0
+        for chunk in stride(from: 0, to: sources.count, by: settings.batchSize) {
+            let part = Array(sources[chunk..<min(sources.count, chunk + settings.batchSize)])
+            let prepared = try InputPreparation.prepare(part, graph: graph, preprocessing: settings.preprocessing)
+            keptBytes += prepared.count * perSampleBytes
+            if keptBytes > 512 << 20 { keep = false; kept = [] }
+            if keep { kept.append(prepared) }
+        }
+        let samples: [[PreparedInput]]
+        if keep {
+            samples = kept
+        } else {
+            samples = []
+        }
+
+        var taken = Set<String>()
+        var batchIndex = 0
+        for chunk in stride(from: 0, to: sources.count, by: settings.batchSize) {
+            let inputs: [PreparedInput]
+            if keep {
+                inputs = samples[batchIndex]
+            } else {
+                let part = Array(sources[chunk..<min(sources.count, chunk + settings.batchSize)])
+                inputs = try InputPreparation.prepare(part, graph: graph, preprocessing: settings.preprocessing)
+            }
+            batchIndex += 1
+            // An .npy file may hold more samples than a batch; split it further.
+            for sub in stride(from: 0, to: inputs.count, by: settings.batchSize) {
+                let batch = Array(inputs[sub..<min(inputs.count, sub + settings.batchSize)])
+                try explainBatch(batch, taken: &taken, onSample: onSample)
+            }
+        }
+    }
+
+    private func explainBatch(_ inputs: [PreparedInput], taken: inout Set<String>,
+                              onSample: (ExplainedSample) -> Void) throws {
+        let start = Date()
+        let pass = try explainer.forward(InputPreparation.batch(inputs, graph: graph))
+        let classes = pass.logits.shape.last ?? 0
+        let rows = (0..<inputs.count).map { n in pass.logits.data[n * classes..<(n + 1) * classes] }
+        let targets = rows.map { row in fixedTarget ?? Ranking.top(row, k: 1, graph: graph, labels: nil)[0].outputIndex }
+        let relevances = try explainer.explain(pass, targets: targets, cutoffs: settings.cutoffs)
+        let seconds = Date().timeIntervalSince(start) / Double(inputs.count)
+
+        let per = graph.inputShape.reduce(1, *)
+        let (c, h, w) = (graph.inputShape[0], graph.inputShape[1], graph.inputShape[2])
+        for (n, input) in inputs.enumerated() {
+            let stem = Self.stem(for: input, taken: &taken)
+            let ranking = Ranking.top(rows[n], k: 5, graph: graph, labels: settings.labels)
+            let all = Ranking.top(rows[n], k: classes, graph: graph, labels: settings.labels)
+            guard let target = all.first(where: { $0.outputIndex == targets[n] }) else {
+                throw LRPError("internal: target \(targets[n]) not among the outputs")
+            }
+            // Render everything for this sample before writing any file.
+            var pending: [(ExplanationFiles, NDArray, NDArray, [String: Any])] = []
+            var sums: [Float] = []
+            for (k, cutoff) in settings.cutoffs.enumerated() {
+                let r = relevances[k]
+                guard r.count == inputs.count * per else { throw LRPError("internal: relevance of unexpected size") }
+                let rel = NDArray(shape: [c, h, w], data: Array(r.data[n * per..<(n + 1) * per]))
+                var map = [Float](repeating: 0, count: h * w)
+                for ch in 0..<c { for i in 0..<(h * w) { map[i] += rel.data[ch * h * w + i] } }
+                let sum = rel.data.reduce(0, +)
+                sums.append(sum)
+                let files = ExplanationFiles(directory: settings.outputDirectory, stem: stem,
+                                             variant: settings.isSweep ? "cutoff-\(cutoff)" : nil)
+                let summary = self.summary(input, ranking: ranking, target: target, relevanceSum: sum, cutoff: cutoff,
+                                           seconds: seconds, batch: inputs.count, stem: stem, files: files)
+                pending.append((files, NDArray(shape: [h, w], data: map), rel, summary))
+            }
+            var written: [URL] = []
+            for (files, map, rel, summary) in pending {
+                written += try files.write(heatmap: map, relevance: rel, image: input.picture, summary: summary,
+                                           colormap: settings.colormap)
+            }
+            onSample(ExplainedSample(source: input.source, sampleIndex: input.sampleIndex, stem: stem, target: target,
+                                     relevanceSums: sums, files: written))
+        }
+    }
+
+    private static func stem(for input: PreparedInput, taken: inout Set<String>) -> String {
+        guard let i = input.sampleIndex else { return ExplanationFiles.stem(for: input.source, taken: &taken) }
+        let base = input.source.deletingPathExtension().lastPathComponent + "-\(i)"
+        var name = base, n = 2
+        while taken.contains(name) { name = "\(base)-\(n)"; n += 1 }
+        taken.insert(name)
+        return name
+    }
+
+    private func summary(_ input: PreparedInput, ranking: [Prediction], target: Prediction, relevanceSum: Float,
+                         cutoff: Int, seconds: Double, batch: Int, stem: String, files: ExplanationFiles) -> [String: Any] {
+        let mapping = graph.nodes.filter { $0.op.isMapping }
+        var inputInfo: [String: Any] = ["shape": graph.inputShape]
+        switch input.source.pathExtension.lowercased() {
+        case "npy":
+            inputInfo["npy"] = input.source.path
+            if let i = input.sampleIndex { inputInfo["sample"] = i }
+            inputInfo["overlayPictureFrom"] = settings.preprocessing.preset.rawValue
+        default:
+            inputInfo["preprocessing"] = settings.preprocessing.summary
+        }
+        var s: [String: Any] = [
+            "source": input.source.path,
+            "model": settings.modelName,
+            "input": inputInfo,
+            "predictions": ranking.map(\.json),
+            "target": target.json,
+            "logit": target.logit,
+            "relevanceSum": relevanceSum,
+            "rules": settings.plan.summary,
+            "cutoff": cutoff,
+            "cutoffLayer": cutoff > 0 ? mapping[cutoff - 1].name : NSNull(),
+            "mappingLayers": mapping.count,
+            "timeSeconds": seconds,
+            "timeNote": "forward + relevance of the batch divided by its size (all cut-offs of a sweep together)",
+            "batchSize": batch,
+            "outputSoftmaxRemoved": graph.removedOutputSoftmax,
+            "files": ["relevance.npy", "heatmap.npy", "heatmap.png", "overlay.png", "json"].map { files.url($0).lastPathComponent },
+        ]
+        if let classes = graph.outputClasses { s["classes"] = classes }
+        return s
+    }
+}

@@ -1,0 +1,308 @@
+import ArgumentParser
+import CKernels
+import CNNRelevance
+import COpenBLAS
+import Foundation
+import LRPCore
+
+/// `lrp-bench cnn`: the CNN relevance engine on MobileNetV2 side by side with zennit (through
+/// `Scripts/bench_zennit.py`) in one run: forward, forward + relevance, a full cut-off sweep,
+/// achieved GFLOP/s against OpenBLAS sgemm, peak memory. Prints times and ratios; asserts nothing.
+struct CNNBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cnn",
+        abstract: "Time forward, relevance and the cut-off sweep on MobileNetV2 against zennit.")
+
+    @Option(help: "ONNX model (224×224 ImageNet classifier).")
+    var model = "Models/mobilenet_v2.onnx"
+
+    @Option(help: "Rule preset.")
+    var preset = "epsilon-alpha2beta1-flat"
+
+    @Option(help: "Batch sizes, comma-separated.")
+    var batches = "1,8"
+
+    @Option(help: "Timed repetitions per measurement (the median is reported).")
+    var repeats = 7
+
+    @Option(help: "Repetitions of the full cut-off sweep.")
+    var sweepRepeats = 3
+
+    @Option(help: "zennit benchmark script (skipped with a note if it or Python is missing).")
+    var zennitScript = "Scripts/bench_zennit.py"
+
+    @Option(help: "Repetitions passed to the zennit script.")
+    var zennitRepeats = 5
+
+    @Option(help: "Architecture name the zennit script builds in PyTorch (the same network as --model).")
+    var zennitModel = "mobilenet_v2"
+
+    @Flag(help: "Do not run zennit.")
+    var skipZennit = false
+
+    struct Measurement {
+        var batch: Int
+        var forward: Double = 0
+        var explain: Double = 0
+        var sweep: Double = 0
+        /// CPU seconds (user + system, all threads) per forward+relevance: less sensitive than
+        /// wall time to other processes on the machine.
+        var explainCPU: Double = 0
+        /// The explanation's forward pass (keeping what the rules read) and relevance pass alone.
+        var keptForward: Double = 0
+        var relevanceOnly: Double = 0
+        var sweepCount = 0
+        var zennitForward: Double?
+        var zennitRelevance: Double?
+        var zennitNote = ""
+        var maxRSS = 0
+    }
+
+    mutating func run() throws {
+        let batchList = batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !batchList.isEmpty, batchList.allSatisfy({ $0 >= 1 }), repeats >= 1, sweepRepeats >= 1 else {
+            throw ValidationError("batches and repeats must be positive")
+        }
+        guard let rulePreset = RulePreset(rawValue: preset) else {
+            throw ValidationError("unknown preset \(preset) (\(RulePreset.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        lrp_blas_set_threads(1)
+        let threads = Parallel.workerCount
+        print("lrp-bench cnn: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(threads) worker threads, "
+            + "SIMD \(lrp_cpu_has_avx2_fma() != 0 ? "AVX2/FMA" : "portable"), OpenBLAS 1 thread per worker")
+        print("load average before: \(Self.loadAverage())  (other processes compiling make times noisy)")
+
+        let t0 = Self.now()
+        let graph = try ONNXImporter.load(url: URL(fileURLWithPath: model))
+        let t1 = Self.now()
+        let explainer = try Explainer(graph: graph, plan: try RulePlan(preset: rulePreset))
+        let t2 = Self.now()
+        let flops = Self.forwardFlops(graph)
+        print("model \(model): input \(graph.inputShape), \(graph.nodes.count) layers, \(explainer.mappingLayerCount) conv/linear, "
+            + String(format: "%.3f GFLOP per image", flops / 1e9))
+        print(String(format: "import %.0f ms, explainer set-up (modified weights) %.0f ms", (t1 - t0) * 1e3, (t2 - t1) * 1e3))
+
+        var results: [Measurement] = []
+        for b in batchList {
+            var m = Measurement(batch: b)
+            let x = Self.input(shape: [b] + graph.inputShape)
+            _ = try explainer.explain(try explainer.forward(x), targets: Array(repeating: 0, count: b), cutoff: 0) // warm-up
+            // plain forward (logits only), as zennit's forward
+            m.forward = try Self.median(repeats) { _ = try explainer.forward(x, forExplanation: false) }
+            let targets = try Self.topClasses(explainer.forward(x, forExplanation: false))
+            m.keptForward = try Self.median(repeats) { _ = try explainer.forward(x) }
+            let kept = try explainer.forward(x)
+            m.relevanceOnly = try Self.median(repeats) { _ = try explainer.explain(kept, targets: targets, cutoff: 0) }
+            let cpu0 = Self.cpuSeconds()
+            m.explain = try Self.median(repeats) {
+                _ = try explainer.explain(try explainer.forward(x), targets: targets, cutoff: 0)
+            }
+            m.explainCPU = (Self.cpuSeconds() - cpu0) / Double(repeats)
+            let ks = Array(0...explainer.mappingLayerCount)
+            m.sweepCount = ks.count
+            m.sweep = try Self.median(sweepRepeats) {
+                _ = try explainer.explain(try explainer.forward(x), targets: targets, cutoffs: ks)
+            }
+            m.maxRSS = Self.maxRSS()
+            if skipZennit {
+                m.zennitNote = "skipped (--skip-zennit)"
+            } else {
+                runZennit(&m, threads: threads)
+            }
+            results.append(m)
+            print(String(format: "batch %d: forward %.1f ms; explanation: forward keeping products %.1f ms + relevance pass %.1f ms, "
+                         + "together %.1f ms (CPU %.1f ms); sweep of %d cut-offs %.1f ms",
+                         b, m.forward * 1e3, m.keptForward * 1e3, m.relevanceOnly * 1e3, m.explain * 1e3, m.explainCPU * 1e3,
+                         m.sweepCount, m.sweep * 1e3))
+        }
+
+        let sgemm = Self.sgemmRates(graph, threads: threads)
+        printTable(results, flops: flops, sgemm: sgemm, threads: threads)
+        print("load average after: \(Self.loadAverage())")
+    }
+
+    // MARK: zennit
+
+    func runZennit(_ m: inout Measurement, threads: Int) {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: zennitScript) else {
+            m.zennitNote = "skipped: \(zennitScript) not found"
+            return
+        }
+        let python = [".venv/bin/python", "/tmp/venv/bin/python"].first { fm.isExecutableFile(atPath: $0) }
+        guard let python else {
+            m.zennitNote = "skipped: no Python venv (.venv or /tmp/venv)"
+            return
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [zennitScript, "--model", zennitModel, "--batch", String(m.batch), "--threads", String(threads),
+                       "--composite", preset, "--repeats", String(zennitRepeats)]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        do {
+            try p.run()
+        } catch {
+            m.zennitNote = "failed to start \(python): \(error.localizedDescription)"
+            return
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        // the last line that is a JSON object with the agreed keys
+        for line in text.split(separator: "\n").reversed() {
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let rel = (obj["relevance_s"] as? NSNumber)?.doubleValue else { continue }
+            m.zennitRelevance = rel
+            m.zennitForward = (obj["forward_s"] as? NSNumber)?.doubleValue
+            if let t = obj["threads"] { m.zennitNote = "torch threads \(t)" }
+            return
+        }
+        let reason = String(decoding: errData, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "no output"
+        m.zennitNote = "no result (exit \(p.terminationStatus)): \(reason)"
+    }
+
+    // MARK: report
+
+    func printTable(_ rs: [Measurement], flops: Double, sgemm: (shape: String, one: Double, all: Double, square: Double),
+                    threads: Int) {
+        func ms(_ s: Double?) -> String { s.map { String(format: "%.1f", $0 * 1e3) } ?? "–" }
+        func ratio(_ a: Double, _ b: Double?) -> String { b.map { String(format: "%.3f", a / $0) } ?? "–" }
+        print("")
+        print("MobileNetV2-style benchmark: \(model), preset \(preset), \(threads) threads (times: median, ms per batch)")
+        print("| batch | ours forward | ours fwd+relevance | per image | zennit forward | zennit fwd+relevance | ratio forward | ratio fwd+relevance |")
+        print("|---|---|---|---|---|---|---|---|")
+        for m in rs {
+            print("| \(m.batch) | \(ms(m.forward)) | \(ms(m.explain)) | \(ms(m.explain / Double(m.batch))) | \(ms(m.zennitForward)) "
+                + "| \(ms(m.zennitRelevance)) | \(ratio(m.forward, m.zennitForward)) | \(ratio(m.explain, m.zennitRelevance)) |")
+        }
+        for m in rs where !m.zennitNote.isEmpty { print("zennit batch \(m.batch): \(m.zennitNote)") }
+        print("")
+        print("| batch | sweep over all K (\(rs.first?.sweepCount ?? 0) maps, incl. forward) | ratio to one explanation |")
+        print("|---|---|---|")
+        for m in rs { print("| \(m.batch) | \(ms(m.sweep)) | \(String(format: "%.2f", m.sweep / m.explain)) |") }
+        print("")
+        print("| batch | forward GFLOP/s (all layers, \(threads) threads) | OpenBLAS sgemm GFLOP/s \(sgemm.shape) (1 thread / \(threads) threads) | sgemm 1024³ (\(threads) threads) | peak RSS MB |")
+        print("|---|---|---|---|---|")
+        for m in rs {
+            print(String(format: "| %d | %.1f | %.1f / %.1f | %.1f | %.0f |", m.batch, flops * Double(m.batch) / m.forward / 1e9,
+                         sgemm.one, sgemm.all, sgemm.square, Double(m.maxRSS) / 1024))
+        }
+    }
+
+    // MARK: helpers
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+
+    static func median(_ n: Int, _ body: () throws -> Void) throws -> Double {
+        var times: [Double] = []
+        for _ in 0..<n {
+            let t = now()
+            try body()
+            times.append(now() - t)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// Deterministic ImageNet-normalised noise image(s).
+    static func input(shape: [Int]) -> NDArray {
+        var state: UInt64 = 0x1234_5678
+        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
+        let count = shape.reduce(1, *), plane = shape[2] * shape[3]
+        var data = [Float](repeating: 0, count: count)
+        for i in 0..<count {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let u = Float(state >> 40) / Float(1 << 24)
+            let c = (i / plane) % 3
+            data[i] = (u - mean[c]) / std[c]
+        }
+        return NDArray(shape: shape, data: data)
+    }
+
+    static func topClasses(_ pass: ForwardPass) -> [Int] {
+        let c = pass.logits.shape[1]
+        return (0..<pass.batchSize).map { n in
+            (0..<c).max { pass.logits.data[n * c + $0] < pass.logits.data[n * c + $1] }!
+        }
+    }
+
+    /// Multiply-adds ×2 of the conv and linear layers for one image.
+    static func forwardFlops(_ g: Graph) -> Double {
+        var f = 0.0
+        for n in g.nodes {
+            switch n.op {
+            case .conv(let c):
+                let o = g.valueShapes[n.output.index]
+                f += 2 * Double(c.outChannels * (c.inChannels / c.groups) * c.kernelH * c.kernelW * o[1] * o[2])
+            case .linear(let l):
+                f += 2 * Double(l.inFeatures * l.outFeatures)
+            default: break
+            }
+        }
+        return f
+    }
+
+    /// OpenBLAS sgemm rate on the most expensive pointwise layer's matrix shape (1 thread, and
+    /// one sgemm per worker thread concurrently), and on 1024³ with all workers.
+    static func sgemmRates(_ g: Graph, threads: Int) -> (shape: String, one: Double, all: Double, square: Double) {
+        var best = (m: 256, n: 784, k: 256, flops: 0.0)
+        for node in g.nodes {
+            if case .conv(let c) = node.op, c.kernelH == 1, c.kernelW == 1, c.groups == 1 {
+                let o = g.valueShapes[node.output.index]
+                let f = 2.0 * Double(c.outChannels * c.inChannels * o[1] * o[2])
+                if f > best.flops { best = (c.outChannels, o[1] * o[2], c.inChannels, f) }
+            }
+        }
+        func rate(_ m: Int, _ n: Int, _ k: Int, workers: Int) -> Double {
+            let a = (0..<workers).map { _ in [Float](repeating: 0.5, count: m * k) }
+            let b = (0..<workers).map { _ in [Float](repeating: 0.25, count: k * n) }
+            let cs = (0..<workers).map { _ in FloatArrayBox(count: m * n) }
+            let flops = 2.0 * Double(m * n * k)
+            let reps = max(3, Int(2e9 / flops))
+            var bestTime = Double.infinity
+            for _ in 0..<3 {
+                let t = now()
+                Parallel.forEach(workers) { w in
+                    for _ in 0..<reps {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a[w], Int32(k),
+                                    b[w], Int32(n), 0, cs[w].pointer, Int32(n))
+                    }
+                }
+                bestTime = min(bestTime, now() - t)
+            }
+            return flops * Double(reps * workers) / bestTime / 1e9
+        }
+        return ("\(best.m)×\(best.k)·\(best.k)×\(best.n)", rate(best.m, best.n, best.k, workers: 1),
+                rate(best.m, best.n, best.k, workers: threads), rate(1024, 1024, 1024, workers: threads))
+    }
+
+    static func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+        return s(u.ru_utime) + s(u.ru_stime)
+    }
+
+    static func maxRSS() -> Int {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return u.ru_maxrss  // KB on Linux
+    }
+
+    static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+    }
+}
+
+/// A float buffer written from several threads (one per worker).
+final class FloatArrayBox: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(count: Int) {
+        pointer = .allocate(capacity: count)
+        pointer.initialize(repeating: 0, count: count)
+    }
+    deinit { pointer.deallocate() }
+}

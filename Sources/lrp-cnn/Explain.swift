@@ -1,0 +1,112 @@
+import ArgumentParser
+import CNNRelevance
+import Foundation
+import LRPCore
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain the model's decision for images: relevance maps, heatmaps, overlays and a JSON summary per image.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Argument(help: "JPEG or PNG images.")
+    var images: [String] = []
+
+    @Option(help: "Output folder (created if missing).")
+    var out: String
+
+    @Option(help: "Rule preset: epsilon, alpha2beta1, epsilon-plus-flat, epsilon-alpha2beta1-flat.")
+    var preset: RulePreset = .epsilonPlusFlat
+
+    @Option(help: "Epsilon of the epsilon rule.")
+    var epsilon: Float?
+
+    @Option(help: "Alpha of the alpha-beta rule (alpha - beta = 1).")
+    var alpha: Float?
+
+    @Option(help: "Beta of the alpha-beta rule.")
+    var beta: Float?
+
+    @Option(name: .customLong("first-layer"), help: "Rule for the first conv layer: flat, wsquare or zbox (bounds from --preprocess).")
+    var firstLayer: FirstLayerRule?
+
+    @Option(name: .customLong("maxpool"), help: "Max-pooling outside the cut-off: wta (winner takes all) or proportional.")
+    var maxPool: MaxPoolRule = .winnerTakeAll
+
+    @Option(help: "Cut-off K (conv/linear layers from the input that become flat; 0 = none) or 'all' for a sweep. See 'lrp-cnn layers'.")
+    var cutoff: String = "0"
+
+    @Option(help: "Class to explain: auto (top prediction), a class index, or a label.")
+    var target: String = "auto"
+
+    @Option(name: .customLong("input-npy"), help: "Exact input tensor [N,C,H,W] or [C,H,W] (.npy) instead of a picture; repeatable.")
+    var inputNpy: [String] = []
+
+    @Option(help: "Heatmap colours: lrp or bwr.")
+    var colormap: Colormap = .lrp
+
+    @Option(help: "Images per forward/relevance batch.")
+    var batch: Int = 8
+
+    func run() throws {
+        let sources = inputSources(images: images, npy: inputNpy)
+        guard !sources.isEmpty else { throw LRPError("no input: give image files or --input-npy FILE") }
+        // Cheap checks first: a missing file is reported before the model is loaded.
+        for s in sources where !FileManager.default.fileExists(atPath: s.url.path) {
+            throw LRPError("\(s.url.path): no such file")
+        }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
+            throw LRPError("--out \(out) exists and is not a directory")
+        }
+        let loaded = try modelOptions.load()
+        let (graph, modelURL, labels) = (loaded.graph, loaded.url, loaded.labels)
+        let preprocessing = modelOptions.preprocessing(for: graph)
+        let plan = try rulePlan(preprocessing)
+        let (cutoffs, sweep) = try parseCutoff(graph)
+        let settings = ExplainSettings(
+            plan: plan, cutoffs: cutoffs, isSweep: sweep, target: TargetChoice(parsing: target), labels: labels,
+            preprocessing: preprocessing, colormap: colormap, batchSize: batch,
+            outputDirectory: URL(fileURLWithPath: out), modelName: modelURL.path)
+        let run = try ExplainRun(graph: graph, settings: settings)
+        var count = 0, files = 0
+        try run.run(sources) { sample in
+            count += 1
+            files += sample.files.count
+            let name = sample.source.lastPathComponent + (sample.sampleIndex.map { "[\($0)]" } ?? "")
+            let shown = zip(cutoffs, sample.relevanceSums).map { "\(sweep ? "K=\($0) " : "")\(String(format: "%.4g", $1))" }
+            let sums = shown.count > 4 ? "\(shown.first!) ... \(shown.last!)" : shown.joined(separator: ", ")
+            print("\(name): target \(sample.target.label) (\(sample.target.classIndex)), logit \(String(format: "%.4g", sample.target.logit)), relevance sum \(sums)")
+            let stem = sweep ? "\(sample.stem).cutoff-{\(cutoffs.first!)..\(cutoffs.last!)}" : sample.stem
+            print("  -> \(settings.outputDirectory.path)/\(stem).{heatmap.png, overlay.png, relevance.npy, heatmap.npy, json}")
+        }
+        print("wrote \(files) files for \(count) input\(count == 1 ? "" : "s") to \(settings.outputDirectory.path)")
+    }
+
+    private func rulePlan(_ preprocessing: Preprocessing) throws -> RulePlan {
+        if alpha != nil || beta != nil {
+            guard preset == .alpha2beta1 || preset == .epsilonAlpha2Beta1Flat else {
+                throw LRPError("--alpha/--beta apply to the presets alpha2beta1 and epsilon-alpha2beta1-flat, not \(preset.rawValue)")
+            }
+        }
+        let a = alpha ?? beta.map { $0 + 1 } ?? 2
+        let b = beta ?? alpha.map { $0 - 1 } ?? 1
+        var plan = try RulePlan(preset: preset, alpha: a, beta: b, firstLayer: firstLayer, maxPool: maxPool,
+                                zBoxLow: preprocessing.zBoxLow, zBoxHigh: preprocessing.zBoxHigh)
+        if let epsilon {
+            plan = try RulePlan(preset: preset, epsilon: epsilon, alpha: a, beta: b, firstLayer: firstLayer, maxPool: maxPool,
+                                zBoxLow: preprocessing.zBoxLow, zBoxHigh: preprocessing.zBoxHigh)
+        }
+        return plan
+    }
+
+    private func parseCutoff(_ graph: Graph) throws -> ([Int], Bool) {
+        let maxK = graph.mappingLayerCount
+        if cutoff.lowercased() == "all" { return (Array(0...maxK), true) }
+        guard let k = Int(cutoff) else { throw LRPError("--cutoff expects a number 0...\(maxK) or 'all' (got '\(cutoff)')") }
+        guard (0...maxK).contains(k) else {
+            throw LRPError("--cutoff \(k) out of range: this model has \(maxK) conv/linear layers (use 0...\(maxK) or 'all')")
+        }
+        return ([k], false)
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import CNNRelevance
+import Foundation
+import LRPCore
+
+struct LRPCNN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lrp-cnn",
+        abstract: "Layer-wise relevance propagation heatmaps for CNNs (ONNX models), with a chosen cut-off.",
+        discussion: """
+            Without --model the bundled ImageNet MobileNetV2 is used: Models/mobilenet_v2.onnx and \
+            Models/imagenet_classes.txt, looked up in $LRP_MODELS, ./Models, then Models/ above the executable.
+            """,
+        subcommands: [Explain.self, Layers.self, Predict.self, Evaluate.self],
+        defaultSubcommand: nil
+    )
+}
+
+/// Printing for the executable: results to stdout, progress and errors to stderr.
+enum CLIOutput {
+    static func error(_ message: String) {
+        let line = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+    }
+
+    static func progress(_ text: String) {
+        FileHandle.standardError.write(Data("\(text)\n".utf8))
+    }
+}
+
+extension RulePreset: ExpressibleByArgument {}
+extension FirstLayerRule: ExpressibleByArgument {}
+extension MaxPoolRule: ExpressibleByArgument {}
+extension PreprocessPreset: ExpressibleByArgument {}
+extension Colormap: ExpressibleByArgument {}
+
+/// How a picture is fitted to the input (`--crop`).
+enum CropChoice: String, CaseIterable, ExpressibleByArgument {
+    case none, center
+    var fit: ImageFit { self == .center ? .center : .resize }
+}
+
+/// Options every subcommand shares: which model, its input and its classes.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "ONNX model file (default: the bundled Models/mobilenet_v2.onnx).")
+    var model: String?
+
+    @Option(help: "Class names, one per line in class order (default: the bundled ImageNet list for 1000-class models).")
+    var labels: String?
+
+    @Option(help: "Keep only these model outputs, e.g. 0,217,482 (original class indices, in this order).")
+    var classes: String?
+
+    @Option(help: "Input preprocessing: imagenet (RGB, mean/std) or caffe (BGR, 0..255, mean subtraction).")
+    var preprocess: PreprocessPreset = .imagenet
+
+    @Option(help: "Input height and width (default: the model's, or 224 when it is dynamic).")
+    var size: Int?
+
+    @Option(help: "Fitting the picture to the input: none (resize to size x size) or center (resize the shorter side to size*256/224, centre crop).")
+    var crop: CropChoice = .none
+
+    static let bundledModel = "mobilenet_v2.onnx"
+    static let bundledLabels = "imagenet_classes.txt"
+
+    /// A model ready for a subcommand: the (possibly restricted) graph and its label names.
+    struct Loaded {
+        var graph: Graph
+        var url: URL
+        var labels: ClassLabels?
+    }
+
+    /// Loads the model (--model or the bundled one), restricts it to --classes, and finds its
+    /// labels: --labels, else the bundled ImageNet list for the bundled model or any other
+    /// 1000-class model, else none (classes are shown as "class i").
+    func load() throws -> Loaded {
+        let url = try model.map { URL(fileURLWithPath: $0) } ?? ModelLocator.bundled(Self.bundledModel)
+        let classList = try classes.map(ModelLoading.parseClasses)
+        let (graph, modelClasses) = try ModelLoading.load(url, size: size, classes: classList)
+        var names: ClassLabels?
+        if let labels {
+            let l = try ClassLabels.load(URL(fileURLWithPath: labels))
+            guard l.names.count == modelClasses else {
+                throw LRPError("\(labels) has \(l.names.count) labels but the model has \(modelClasses) classes")
+            }
+            names = l
+        } else if model == nil || modelClasses == 1000, let bundled = try? ModelLocator.bundled(Self.bundledLabels),
+                  let l = try? ClassLabels.load(bundled), l.names.count == modelClasses {
+            names = l
+        }
+        return Loaded(graph: graph, url: url, labels: names)
+    }
+
+    func preprocessing(for graph: Graph) -> Preprocessing {
+        Preprocessing(preset: preprocess, height: graph.inputShape[1], width: graph.inputShape[2], fit: crop.fit)
+    }
+}
+
+/// `--input-npy` and positional pictures, in the order given (pictures first).
+func inputSources(images: [String], npy: [String]) -> [InputSource] {
+    images.map { .image(URL(fileURLWithPath: $0)) } + npy.map { .npy(URL(fileURLWithPath: $0)) }
+}

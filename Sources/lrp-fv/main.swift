@@ -1,1 +1,14 @@
-print("not yet")
+import ArgumentParser
+import Foundation
+import LRPCore
+
+/// `lrp-fv`: train, evaluate and explain Fisher-vector classifiers (DESIGN §3–§5).
+struct LrpFv: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lrp-fv",
+        abstract: "Fisher-vector image classifiers (dense SIFT, PCA, GMM, improved Fisher vectors, linear SVMs) and their relevance heatmaps.",
+        subcommands: [TrainCommand.self, EvalCommand.self, ExplainCommand.self, SiftCommand.self]
+    )
+}
+
+CommandLineRunner.run(LrpFv.self)

@@ -1,0 +1,55 @@
+import Evaluation
+import Foundation
+import LRPCore
+
+/// Scores a dataset split with a trained model: per-class AP (VOC 2007), mAP and top-1 via
+/// the Evaluation library. Images are encoded in parallel; unreadable ones are skipped and
+/// listed.
+public enum FisherVectorEvaluator {
+    public struct Result: Sendable {
+        public var report: EvaluationReport
+        public var skippedImages: [String]
+        public var datasetWarnings: [String]
+    }
+
+    /// - Throws: `LRPError` if the dataset has a class the model does not know, or no image
+    ///   could be scored.
+    public static func evaluate(model: FisherVectorModel, dataset: Dataset, progress: ProgressHandler? = nil) throws -> Result {
+        _ = BLASThreads.singleThreaded
+        // Dataset class c ↦ model class.
+        let mapping = try dataset.classes.map { id -> Int in
+            guard let m = model.classes.firstIndex(of: id) else {
+                throw LRPError("dataset class \(id) is not one of the model's \(model.classes.count) classes")
+            }
+            return m
+        }
+        let encoder = ImageEncoder(model: model)
+        let items = dataset.items
+        let scores = ResultSlots<[Float]>(count: items.count)
+        let skipped = SkipLog()
+        let counter = Counter()
+        Parallel.forEach(items.count) { i in
+            defer {
+                let done = counter.increment()
+                if done % 50 == 0 || done == items.count {
+                    progress?(ProgressEvent(stage: "eval", done: done, total: items.count, detail: skipped.countDetail))
+                }
+            }
+            do {
+                let encoding = try encoder.encode(try Image.load(items[i].url), threads: 1)
+                scores.set(i, model.svms.scores(encoding.fisherVector))
+            } catch {
+                skipped.add(items[i].url, error)
+            }
+        }
+        var allScores: [[Float]] = [], allLabels: [[Int8]] = []
+        for i in items.indices {
+            guard let s = scores.get(i) else { continue }
+            allScores.append(mapping.map { s[$0] })
+            allLabels.append(items[i].labels)
+        }
+        guard !allScores.isEmpty else { throw LRPError("none of the \(items.count) images could be scored") }
+        let report = EvaluationReport(classes: dataset.classes, classNames: dataset.classNames, scores: allScores, labels: allLabels)
+        return Result(report: report, skippedImages: skipped.lines, datasetWarnings: dataset.warnings)
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import FisherVectors
+import Foundation
+import LRPCore
+
+struct SiftCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sift",
+        abstract: "Dense SIFT descriptors of one image, as VLFeat's vl_dsift computes them (for cross-checking).",
+        discussion: """
+        The image is converted to grey levels in [0,1] with MATLAB's rgb2gray weights, rounded to \
+        integers as rgb2gray does on 8-bit images (--unrounded-grey keeps the fractions), with no \
+        smoothing — i.e. vl_dsift(single(rgb2gray(imread(IMAGE)))/255, 'Size', B, 'Step', S [, 'Fast']). \
+        Writes N×128 float32 descriptors on the VLFeat MATLAB scale min(512·d, 255), layout \
+        descr[t + 8·(bx + 4·by)], and optionally N×4 frames (x, y, bin size, norm) with 0-BASED \
+        x, y (VLFeat MATLAB's are 1-based: add 1).
+        """)
+
+    @Argument(help: "Image (JPEG or PNG).") var image: String
+    @Option(name: .customLong("bin-size"), help: "Spatial bin size in pixels.") var binSize: Int
+    @Option(help: "Sampling step in pixels.") var step: Int
+    @Flag(help: "Flat window (vl_dsift 'Fast').") var fast = false
+    @Option(name: .customLong("window-size"), help: "Gaussian window std in bins (vl_dsift default 2).") var windowSize: Float = 2
+    @Flag(name: .customLong("unrounded-grey"), help: "Do not round the grey levels to integers before dividing by 255.") var unroundedGrey = false
+    @Option(help: "Output .npy for the descriptors (N×128 float32).") var out: String
+    @Option(help: "Output .npy for the frames (N×4 float32: x, y 0-based, bin size, norm).") var frames: String?
+
+    func run() throws {
+        guard binSize >= 1, step >= 1 else { throw LRPError("--bin-size and --step must be positive") }
+        let img = try Image.load(URL(fileURLWithPath: image))
+        let grey = DenseSIFT.unitGrey(img, roundToBytes: !unroundedGrey)
+        let options = DenseSIFTOptions(binSize: binSize, step: step, fast: fast, windowSize: windowSize)
+        let features = try DenseSIFT.extract(grey: grey, width: img.width, height: img.height, options: options)
+        let descriptors = NDArray(shape: [features.count, 128], data: features.descriptors)
+        let frameArray = NDArray(shape: [features.count, 4], data: features.frames)
+        let descriptorData = NPY.encode(descriptors)
+        let frameData = NPY.encode(frameArray)
+        try AtomicFile.write(descriptorData, to: URL(fileURLWithPath: out))
+        if let frames { try AtomicFile.write(frameData, to: URL(fileURLWithPath: frames)) }
+        Stderr.line("\(features.count) descriptors from \(img.width)×\(img.height) \(image)")
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import LRPCore
+import XCTest
+
+/// Runs the built `lrp-fv` executable as a user would, on a tiny synthetic image-folder
+/// dataset (stripes; no real data needed).
+final class LrpFvCLITests: XCTestCase {
+    var work: URL!
+
+    override func setUpWithError() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("lrp-fv-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: work)
+    }
+
+    // MARK: train / eval / explain
+
+    func testTrainEvalExplain() throws {
+        let data = try makeDataset()
+        let model = work.appendingPathComponent("m.safetensors")
+        let train = try fv(["train", "--dataset", data.path, "--out", model.path] + Self.tinyTraining)
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertTrue(train.stderr.contains("skipped images: 1"), train.stderr)
+        XCTAssertTrue(train.stderr.contains("broken.jpg"), train.stderr)
+        XCTAssertTrue(train.stderr.contains("skipped dataset entries: 1"), train.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: model.path))
+
+        let json = work.appendingPathComponent("eval.json")
+        let eval = try fv(["eval", "--model", model.path, "--dataset", data.path, "--split", "val", "--json", json.path])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertTrue(eval.stdout.contains("mAP"), eval.stdout)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        XCTAssertEqual(report["top1"] as? Double, 1)
+        XCTAssertEqual(report["images"] as? Int, 6)
+
+        let image = data.appendingPathComponent("val/vert/img0.png")
+        let out = work.appendingPathComponent("out")
+        let explain = try fv(["explain", "--model", model.path, image.path, "--out", out.path, "--resolution", "both",
+                              "--target", "vert"])
+        XCTAssertEqual(explain.status, 0, explain.stderr)
+        for variant in ["bin", "descriptor"] {
+            for suffix in ["heatmap.npy", "heatmap.png", "overlay.png", "json"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("img0.\(variant).\(suffix)").path),
+                              "\(variant).\(suffix)")
+            }
+            let map = try NPY.read(out.appendingPathComponent("img0.\(variant).heatmap.npy"))
+            XCTAssertEqual(map.shape, [40, 44]) // the image's own grid (H×W)
+            let summary = try XCTUnwrap(JSONSerialization.jsonObject(
+                with: Data(contentsOf: out.appendingPathComponent("img0.\(variant).json"))) as? [String: Any])
+            let sums = try XCTUnwrap(summary["relevanceSums"] as? [String: Double])
+            let mapSum = map.data.reduce(0.0) { $0 + Double($1) }
+            XCTAssertEqual(sums["map"] ?? .nan, mapSum, accuracy: 1e-4 * max(1, abs(mapSum)))
+            XCTAssertEqual((summary["target"] as? [String: Any])?["class"] as? String, "vert")
+        }
+    }
+
+    // MARK: bad input
+
+    func testExplainLeavesNoPartialOutput() throws {
+        let data = try makeDataset()
+        let model = work.appendingPathComponent("m.safetensors")
+        XCTAssertEqual(try fv(["train", "--dataset", data.path, "--out", model.path] + Self.tinyTraining).status, 0)
+        let good = data.appendingPathComponent("val/vert/img0.png").path
+        let broken = data.appendingPathComponent("train/vert/broken.jpg").path
+        let out = work.appendingPathComponent("out")
+
+        var r = try fv(["explain", "--model", model.path, good, broken, "--out", out.path, "--resolution", "both"])
+        assertOneLineError(r, mentions: ["broken.jpg"])
+        assertNoFiles(out)
+
+        r = try fv(["explain", "--model", model.path, good, "--out", out.path, "--target", "giraffe"])
+        assertOneLineError(r, mentions: ["giraffe"])
+        assertNoFiles(out)
+
+        // A truncated and a mismatched model file.
+        let bytes = try Data(contentsOf: model)
+        let cut = work.appendingPathComponent("cut.safetensors")
+        try bytes.prefix(bytes.count - 100).write(to: cut)
+        r = try fv(["explain", "--model", cut.path, good, "--out", out.path])
+        assertOneLineError(r, mentions: ["cut.safetensors", "truncated"])
+        assertNoFiles(out)
+        let notModel = work.appendingPathComponent("x.safetensors")
+        try Data("{}".utf8).write(to: notModel)
+        r = try fv(["eval", "--model", notModel.path, "--dataset", data.path])
+        assertOneLineError(r, mentions: ["x.safetensors"])
+    }
+
+    func testTrainRejectsBadOptions() throws {
+        let data = try makeDataset()
+        for (options, fragment) in [(["--pyramid", "2y2"], "pyramid"), (["--sizes", "0,4"], "bin sizes"),
+                                    (["--gmm-k", "0"], "--gmm-k"), (["--svm-c=-1"], "--svm-c")] {
+            let r = try fv(["train", "--dataset", data.path, "--out", work.appendingPathComponent("m").path] + options)
+            assertOneLineError(r, mentions: [fragment], context: options.joined(separator: " "))
+        }
+        let r = try fv(["train", "--dataset", work.appendingPathComponent("nowhere").path, "--out", "m.safetensors"])
+        assertOneLineError(r, mentions: ["nowhere"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work.appendingPathComponent("m.safetensors").path))
+    }
+
+    // MARK: sift
+
+    func testSiftWritesDescriptorsAndZeroBasedFrames() throws {
+        let data = try makeDataset()
+        let image = data.appendingPathComponent("val/vert/img1.png").path
+        let d = work.appendingPathComponent("d.npy"), f = work.appendingPathComponent("f.npy")
+        let r = try fv(["sift", image, "--bin-size", "4", "--step", "5", "--fast", "--out", d.path, "--frames", f.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let descriptors = try NPY.read(d), frames = try NPY.read(f)
+        // 44×40 image, bin 4: upper-left bin centres 0, 5, … ≤ W−1−12 → 7 columns, 6 rows.
+        XCTAssertEqual(descriptors.shape, [42, 128])
+        XCTAssertEqual(frames.shape, [42, 4])
+        XCTAssertEqual(Array(frames.data[0..<3]), [6, 6, 4]) // 0-based centre: 1.5 × bin size
+        XCTAssertTrue(descriptors.data.allSatisfy { $0 >= 0 && $0 <= 255 })
+        XCTAssertGreaterThan(descriptors.data.max() ?? 0, 50)
+        assertOneLineError(try fv(["sift", image, "--bin-size", "0", "--step", "5", "--out", d.path]), mentions: ["--bin-size"])
+    }
+
+    // MARK: helpers
+
+    static let tinyTraining = ["--gmm-k", "3", "--pca", "8", "--sizes", "4,6", "--step", "4", "--pyramid", "1x1,1x2",
+                               "--descriptor-sample", "1500", "--sample-images", "6", "--in-memory"]
+
+    /// `train/{horiz,vert}` (4 images each + a corrupt JPEG, + an empty folder) and `val` (3 each).
+    func makeDataset() throws -> URL {
+        let root = work.appendingPathComponent("data")
+        for (split, count) in [("train", 4), ("val", 3)] {
+            for (name, vertical) in [("horiz", false), ("vert", true)] {
+                let dir = root.appendingPathComponent("\(split)/\(name)")
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                for i in 0..<count {
+                    let pixels = stripes(width: 44, height: 40, vertical: vertical, period: 6 + i % 3, seed: i + (split == "val" ? 50 : 0))
+                    try PNGFile.write(pixels, width: 44, height: 40, channels: 3, to: dir.appendingPathComponent("img\(i).png"))
+                }
+            }
+        }
+        try Data([0xFF, 0xD8, 0xFF, 0xE0] + (0..<100).map { UInt8($0 % 7) })
+            .write(to: root.appendingPathComponent("train/vert/broken.jpg"))
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("train/empty"), withIntermediateDirectories: true)
+        return root
+    }
+
+    func stripes(width: Int, height: Int, vertical: Bool, period: Int, seed: Int) -> [UInt8] {
+        var state = UInt64(seed) &* 6364136223846793005 &+ 1442695040888963407
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let t = vertical ? x : y
+                let base = ((t + seed) / (period / 2)) % 2 == 0 ? 200 : 50
+                for c in 0..<3 {
+                    state = state &* 6364136223846793005 &+ 1442695040888963407
+                    out[(y * width + x) * 3 + c] = UInt8(max(0, min(255, base + Int(state >> 59) - 16)))
+                }
+            }
+        }
+        return out
+    }
+
+    struct FvOutcome { var status: Int32; var stdout: String; var stderr: String }
+
+    func fv(_ arguments: [String]) throws -> FvOutcome {
+        let process = Process()
+        process.executableURL = try Self.executable()
+        process.arguments = arguments
+        process.currentDirectoryURL = work
+        var env = ProcessInfo.processInfo.environment
+        env["LRP_MODELS"] = work.path // never pick up a bundled model by accident
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return FvOutcome(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                         stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func executable() throws -> URL {
+        var dirs = [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+        dirs += Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
+        for d in dirs {
+            let candidate = d.appendingPathComponent("lrp-fv")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw XCTSkip("lrp-fv executable not found next to the tests (looked in \(dirs.map(\.path)))")
+    }
+
+    func assertOneLineError(_ r: FvOutcome, mentions fragments: [String], context: String = "",
+                            file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(r.status, 1, "\(context): exit status; stderr \(r.stderr)", file: file, line: line)
+        let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+        XCTAssertEqual(lines.count, 1, "\(context): stderr should be one line: \(r.stderr)", file: file, line: line)
+        XCTAssertTrue(r.stderr.hasPrefix("error: "), "\(context): \(r.stderr)", file: file, line: line)
+        for f in fragments {
+            XCTAssertTrue(r.stderr.contains(f), "\(context): '\(r.stderr)' does not mention '\(f)'", file: file, line: line)
+        }
+    }
+
+    func assertNoFiles(_ dir: URL, file: StaticString = #filePath, line: UInt = #line) {
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        XCTAssertEqual(contents, [], "files left in \(dir.path)", file: file, line: line)
+    }
+}

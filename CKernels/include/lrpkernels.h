@@ -462,17 +462,22 @@ int lrp_dsift_process(const float *image, int width, int height, const LrpDsiftP
 /* GMM layout (as VLFeat's vl_gmm): means K×D, covariances (variances σ²) K×D, priors K, all
  * row-major float; data N×D row-major float. */
 
-/** @brief Bytes of workspace ::lrp_gmm_posteriors needs for @a numData rows. */
+/** @brief Bytes of workspace ::lrp_gmm_posteriors or ::lrp_gmm_posteriors_csr needs for
+ ** @a numData rows. */
 size_t lrp_gmm_posteriors_workspace_size(int numData, int dimension, int numClusters);
 
 /** @brief Soft assignments q_nk = p(k | x_n) of a diagonal GMM, and the data log-likelihood.
  **
- ** Log-densities are first computed with SGEMM from the expansion
- ** ‖x−μ‖²_σ = x²·(1/σ²)ᵀ − 2x·(μ/σ²)ᵀ + const; every component within 25 nats of the best
- ** one is then recomputed exactly (in double, as (x−μ)²/σ²), so the posteriors have the
- ** accuracy of the direct formula (VLFeat's `vl_get_gmm_data_posteriors_f`); components further
- ** away get q = 0 (their true value is below 1e-10). Components with prior < 1e-6 get q = 0
- ** as in VLFeat.
+ ** Log-densities ℓ_k are first computed with SGEMM from the expansion
+ ** ‖x−μ‖²_σ = x²·(1/σ²)ᵀ − 2x·(μ/σ²)ᵀ + const, together with a rigorous bound δ_k on their
+ ** rounding error. Every component that can be within 16 nats of the best one (given δ) is
+ ** recomputed exactly (in double, as (x−μ)²/σ²), so all posteriors above e^-16 ≈ 1.1e-7 of the
+ ** largest have the accuracy of the direct formula (VLFeat's `vl_get_gmm_data_posteriors_f`
+ ** computes them in float). Components between 16 and 25 nats below the best keep their SGEMM
+ ** value (they are below any threshold ≥ 1e-6 and move the normalisation by < 1e-8); components
+ ** further away get q = 0 (their true value is below 1e-10 of the largest). Components with
+ ** prior < 1e-6 get q = 0 as in VLFeat. The threshold does not change which components are
+ ** computed how, so it changes nothing but the zeroed values.
  ** @param posteriors   out: numData×numClusters floats, row-major (q of datum n in row n).
  ** @param logLikelihood out (may be NULL): Σ_n log p(x_n), in double.
  ** @param posteriorThreshold posteriors below this are set to 0 after normalisation (not
@@ -484,6 +489,30 @@ int lrp_gmm_posteriors(const float *data, int numData, int dimension,
                        int numClusters, float posteriorThreshold,
                        float *posteriors, double *logLikelihood,
                        void *workspace, size_t workspaceSize);
+
+/** @brief ::lrp_gmm_posteriors with the non-zero posteriors only, in compressed sparse rows
+ ** (CSR): the entries of row n are `rowStart[n] ≤ e < rowStart[n+1]`, each a component
+ ** `components[e]` (ascending within a row) and its posterior `values[e]` — exactly the non-zero
+ ** entries ::lrp_gmm_posteriors writes. With a 1e-6 threshold a real GMM leaves about a dozen
+ ** per row, 20× less memory traffic than the dense rows.
+ ** The rows are processed in blocks of 256 until the next block might not fit (256·K
+ ** entries): `*rowsDone` rows are complete (all of them when capacity ≥ numData·numClusters);
+ ** call again from there for the rest. The result does not depend on the capacity.
+ ** @param rowStart   out: numData + 1 ints; rowStart[0] = 0, rowStart[n+1] for n < *rowsDone.
+ ** @param components, values  out: room for @a capacity entries each.
+ ** @param capacity   entries that fit: at least min(numData, 256)·numClusters.
+ ** @param rowsDone   out: rows completed.
+ ** @param entries    out: entries written (= rowStart[*rowsDone]).
+ ** @param logLikelihood out (may be NULL): Σ over the completed rows of log p(x_n).
+ ** @param workspace, workspaceSize  ::lrp_gmm_posteriors_workspace_size bytes.
+ ** @return ::LRP_OK, ::LRP_E_ARGUMENT (as ::lrp_gmm_posteriors, or too small a capacity) or
+ **         ::LRP_E_NOMEM. */
+int lrp_gmm_posteriors_csr(const float *data, int numData, int dimension,
+                           const float *means, const float *covariances, const float *priors,
+                           int numClusters, float posteriorThreshold,
+                           int32_t *rowStart, int32_t *components, float *values, size_t capacity,
+                           int *rowsDone, size_t *entries, double *logLikelihood,
+                           void *workspace, size_t workspaceSize);
 
 /** @brief Bytes of workspace ::lrp_gmm_em_statistics needs. */
 size_t lrp_gmm_em_statistics_workspace_size(int numData, int dimension, int numClusters);
@@ -539,6 +568,21 @@ int lrp_fisher_cell_statistics(const float *data, int numData, int dimension,
                                int clusterBegin, int clusterEnd, int algorithm,
                                float *stats, int32_t *counts, void *workspace, size_t workspaceSize);
 
+/** @brief ::lrp_fisher_cell_statistics (sparse algorithm) with the posteriors in compressed
+ ** sparse rows, as ::lrp_gmm_posteriors_csr writes them; gives bit-identical results to the
+ ** dense call on the same posteriors. Workspace: ::lrp_fisher_workspace_size.
+ ** @param rowStart    numData + 1 offsets (rowStart[0] = 0, non-decreasing).
+ ** @param components, values  rowStart[numData] entries: component (0..K−1) and q_lk of each;
+ **                    zeros are skipped.
+ ** @return ::LRP_OK, ::LRP_E_ARGUMENT (sizes, a cell index >= numCells, a malformed table) or
+ **         ::LRP_E_NOMEM. */
+int lrp_fisher_cell_statistics_csr(const float *data, int numData, int dimension,
+                                   const float *means, const float *covariances, const float *priors,
+                                   int numClusters, const int32_t *rowStart, const int32_t *components,
+                                   const float *values, const int32_t *cells, int cellsPerDescriptor,
+                                   int numCells, int clusterBegin, int clusterEnd,
+                                   float *stats, int32_t *counts, void *workspace, size_t workspaceSize);
+
 /** @brief Improved Fisher vector from sum-pooled statistics, in place:
  ** v ← z / count, v ← sign(v)·sqrt|v|, v ← v / max(‖v‖₂, 1e-12) (VLFeat's
  ** VL_FISHER_FLAG_IMPROVED). A cell with count 0 becomes all zeros.
@@ -571,6 +615,17 @@ int lrp_fisher_relevance(const float *data, int numData, int dimension,
                          const int32_t *cells, int cellsPerDescriptor, int numCells,
                          const float *ratios, int dataBegin, int dataEnd, int algorithm,
                          float *relevance, void *workspace, size_t workspaceSize);
+
+/** @brief ::lrp_fisher_relevance (sparse algorithm) with the posteriors in compressed sparse
+ ** rows (see ::lrp_fisher_cell_statistics_csr); bit-identical to the dense call on the same
+ ** posteriors. Workspace: ::lrp_fisher_relevance_workspace_size.
+ ** @return ::LRP_OK, ::LRP_E_ARGUMENT or ::LRP_E_NOMEM. */
+int lrp_fisher_relevance_csr(const float *data, int numData, int dimension,
+                             const float *means, const float *covariances, const float *priors,
+                             int numClusters, const int32_t *rowStart, const int32_t *components,
+                             const float *values, const int32_t *cells, int cellsPerDescriptor, int numCells,
+                             const float *ratios, int dataBegin, int dataEnd,
+                             float *relevance, void *workspace, size_t workspaceSize);
 
 /* -------------------------------------------------------------------------------------- */
 /* 3.h Half-precision storage (owned by the FV pipeline: CKernels/src/half.c). Training keeps  */

@@ -1,8 +1,14 @@
 /* Improved Fisher vectors per spatial-pyramid cell and their relevance (lrpkernels.h §3.4–3.5).
  *
  * Two algorithms with the same results up to float rounding:
- *  - sparse: loop over the non-zero posteriors q_lk (after vl_fisher_encode's 1e-6 cut most of
- *    the N×K entries are zero for a real GMM), in VLFeat's direct form diff = (x − μ)/σ;
+ *  - sparse: loop over the non-zero posteriors q_lk (after vl_fisher_encode's 1e-6 cut about a
+ *    dozen of K = 256 per descriptor for a real GMM), in VLFeat's direct form diff = (x − μ)/σ.
+ *    The posteriors come as dense rows or as compressed sparse rows (CSR, the _csr entry
+ *    points); both give bit-identical results. Descriptors with the same row of the cell table
+ *    form a "region" (8 for the pyramid 1×1, 2×2, 3×1): the statistics are summed component by
+ *    component per region in an L1-resident buffer and each region's sum added to its cells
+ *    (instead of adding every term to every cell of a 1.3 MB array); the relevance combines
+ *    each region's cell ratios once;
  *  - GEMM: per cell, Qᵀ·X and Qᵀ·X² with SGEMM (blocks of rows), combined in double; relevance
  *    as x²·(Q A) + x·(Q (S₁ − 2B)) + Q (C₂ − C₁) with one SGEMM per cell.
  * AUTO is the sparse form: it is the faster one for real GMMs (few posteriors above 1e-6 per
@@ -18,6 +24,14 @@
 #endif
 
 #define GEMM_ROWS 512
+#define REGION_MAX 32     /* distinct cell-table rows the region algorithms handle (bits of a mask) */
+#define REGION_BLOCK 1024 /* rows per block of the component-major statistics */
+
+/* One listed non-zero posterior: descriptor and value. */
+typedef struct FvEntry {
+  int32_t l;
+  float q;
+} FvEntry;
 
 /* Per-component factors shared by both algorithms. */
 typedef struct FvModel {
@@ -121,49 +135,260 @@ static void relevance_avx2(float *r, const float *x, const float *mu, const floa
 }
 #endif
 
+
+/* ---------------------------------------------------------------- posteriors, dense or CSR */
+
+/* The posteriors a kernel reads: dense rows (numData×K) or CSR (see lrp_gmm_posteriors_csr). */
+typedef struct QSource {
+  const float *dense;
+  const int32_t *rowStart, *components;
+  const float *values;
+  int k;
+} QSource;
+
+/* Indices of the non-zero q[c], c in [c0, c1); returns their number. */
+static int nonzeros_portable(const float *q, int c0, int c1, int *idx) {
+  int n = 0;
+  for (int c = c0; c < c1; ++c) if (q[c] != 0) idx[n++] = c;
+  return n;
+}
+
+#ifdef FV_X86
+__attribute__((target("avx2,fma")))
+static int nonzeros_avx2(const float *q, int c0, int c1, int *idx) {
+  const __m256 zero = _mm256_setzero_ps();
+  int n = 0, c = c0;
+  for (; c + 8 <= c1; c += 8) {
+    unsigned mk = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(q + c), zero, _CMP_NEQ_UQ));
+    while (mk) { idx[n++] = c + __builtin_ctz(mk); mk &= mk - 1; }
+  }
+  for (; c < c1; ++c) if (q[c] != 0) idx[n++] = c;
+  return n;
+}
+#endif
+
+/* The non-zero posteriors of descriptor l with component in [c0, c1), in component order:
+ * components in idx, values in val (room for K each); returns their number. */
+static int row_entries(const QSource *s, int l, int c0, int c1, int simd, int *idx, float *val) {
+  if (s->dense) {
+    const float *q = s->dense + (size_t)l * s->k;
+    int n;
+#ifdef FV_X86
+    if (simd) n = nonzeros_avx2(q, c0, c1, idx); else
+#endif
+    n = nonzeros_portable(q, c0, c1, idx);
+    (void)simd;
+    for (int j = 0; j < n; ++j) val[j] = q[idx[j]];
+    return n;
+  }
+  int n = 0;
+  for (int32_t e = s->rowStart[l]; e < s->rowStart[l + 1]; ++e) {
+    const int c = s->components[e];
+    if (c < c0 || c >= c1 || s->values[e] == 0) continue;
+    idx[n] = c;
+    val[n++] = s->values[e];
+  }
+  return n;
+}
+
+/* A CSR table must have rowStart[0] = 0, non-decreasing offsets and components in [0, K). */
+static int check_csr(const int32_t *rowStart, const int32_t *components, int n, int k) {
+  if (rowStart[0] != 0) return LRP_E_ARGUMENT;
+  for (int l = 0; l < n; ++l) if (rowStart[l + 1] < rowStart[l]) return LRP_E_ARGUMENT;
+  for (int32_t e = 0; e < rowStart[n]; ++e) if (components[e] < 0 || components[e] >= k) return LRP_E_ARGUMENT;
+  return LRP_OK;
+}
+
+/* ---------------------------------------------------------------- regions */
+
+/* Descriptors with the same row of the cell table form a region: they contribute to the same
+ * cells. Returns the number of regions of rows [l0, l1) (rows with no cell get −1), or −1 if
+ * there are more than REGION_MAX (the caller falls back to the descriptor-by-descriptor loop). */
+static int find_regions(const int32_t *cells, int l0, int l1, int per, int32_t *region,
+                        const int32_t **tuple) {
+  int count = 0, last = -1;
+  const size_t bytes = sizeof(int32_t) * (size_t)per;
+  for (int l = l0; l < l1; ++l) {
+    const int32_t *cl = cells + (size_t)l * per;
+    int any = 0;
+    for (int j = 0; j < per; ++j) any |= cl[j] >= 0;
+    if (!any) { region[l - l0] = -1; continue; }
+    int r = -1;
+    if (last >= 0 && memcmp(tuple[last], cl, bytes) == 0) r = last;
+    for (int t = 0; r < 0 && t < count; ++t) if (memcmp(tuple[t], cl, bytes) == 0) r = t;
+    if (r < 0) {
+      if (count == REGION_MAX) return -1;
+      tuple[count] = cl;
+      r = count++;
+    }
+    region[l - l0] = last = r;
+  }
+  return count;
+}
+
+/* u[i] += q·diff_i, v[i] += q·(diff_i² − 1), diff = (x − μ)·isig (one target). */
+static void accumulate1_portable(float *u, float *v, const float *x, const float *mu, const float *isig,
+                                 float q, int d) {
+  for (int i = 0; i < d; ++i) {
+    float diff = (x[i] - mu[i]) * isig[i];
+    u[i] += q * diff;
+    v[i] += q * (diff * diff - 1);
+  }
+}
+
+#ifdef FV_X86
+__attribute__((target("avx2,fma")))
+static void accumulate1_avx2(float *u, float *v, const float *x, const float *mu, const float *isig,
+                             float q, int d) {
+  const __m256 vq = _mm256_set1_ps(q), one = _mm256_set1_ps(1.0f);
+  int i = 0;
+  for (; i + 8 <= d; i += 8) {
+    __m256 diff = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(mu + i)), _mm256_loadu_ps(isig + i));
+    _mm256_storeu_ps(u + i, _mm256_fmadd_ps(vq, diff, _mm256_loadu_ps(u + i)));
+    _mm256_storeu_ps(v + i, _mm256_fmadd_ps(vq, _mm256_fmsub_ps(diff, diff, one), _mm256_loadu_ps(v + i)));
+  }
+  for (; i < d; ++i) {
+    float diff = (x[i] - mu[i]) * isig[i];
+    u[i] += q * diff;
+    v[i] += q * (diff * diff - 1);
+  }
+}
+#endif
+
+/* su[i] += u[i], sv[i] += v[i]. */
+static void add_pair_portable(float *su, float *sv, const float *u, const float *v, int d) {
+  for (int i = 0; i < d; ++i) { su[i] += u[i]; sv[i] += v[i]; }
+}
+
+#ifdef FV_X86
+__attribute__((target("avx2,fma")))
+static void add_pair_avx2(float *su, float *sv, const float *u, const float *v, int d) {
+  int i = 0;
+  for (; i + 8 <= d; i += 8) {
+    _mm256_storeu_ps(su + i, _mm256_add_ps(_mm256_loadu_ps(su + i), _mm256_loadu_ps(u + i)));
+    _mm256_storeu_ps(sv + i, _mm256_add_ps(_mm256_loadu_ps(sv + i), _mm256_loadu_ps(v + i)));
+  }
+  for (; i < d; ++i) { su[i] += u[i]; sv[i] += v[i]; }
+}
+#endif
+
 /* ---------------------------------------------------------------- statistics */
+
+static size_t sparse_stats_bytes(int numData, int d, int k) {
+  const size_t n = (size_t)(numData < 1 ? 1 : numData), cap = n < REGION_BLOCK ? n : REGION_BLOCK;
+  size_t s = fv_region(sizeof(int32_t) * n) + fv_region(sizeof(int) * (size_t)k);
+  s += fv_region(sizeof(FvEntry) * cap * (size_t)k) + fv_region(sizeof(float) * REGION_MAX * 2 * (size_t)d);
+  s += fv_region(sizeof(int) * (size_t)k) + fv_region(sizeof(float) * (size_t)k); /* one row's entries */
+  return s;
+}
 
 size_t lrp_fisher_workspace_size(int numData, int dimension, int numClusters, int numCells) {
   if (numData < 0 || dimension < 1 || numClusters < 1 || numCells < 1) return 0;
   const size_t d = dimension, k = numClusters;
   size_t rows = (size_t)(numData < GEMM_ROWS ? (numData < 1 ? 1 : numData) : GEMM_ROWS);
-  size_t t = model_bytes(dimension, numClusters);
   /* GEMM path: gathered X, X², Q blocks; float products; double accumulators */
-  t += 2 * fv_region(sizeof(float) * rows * d) + fv_region(sizeof(float) * rows * k);
-  t += 2 * fv_region(sizeof(float) * k * d);
-  t += 2 * fv_region(sizeof(double) * k * d) + fv_region(sizeof(double) * k);
-  return t;
+  size_t g = 2 * fv_region(sizeof(float) * rows * d) + fv_region(sizeof(float) * rows * k);
+  g += 2 * fv_region(sizeof(float) * k * d);
+  g += 2 * fv_region(sizeof(double) * k * d) + fv_region(sizeof(double) * k);
+  const size_t s = sparse_stats_bytes(numData, dimension, numClusters);
+  return model_bytes(dimension, numClusters) + (g > s ? g : s);
 }
 
-static int stats_sparse(const float *data, int n, int d, const float *means, const FvModel *m, int k,
-                        const float *q, const int32_t *cells, int per, int numCells,
-                        int k0, int k1, float *stats) {
+/* Sparse statistics, descriptor by descriptor (any number of regions): each term is added to
+ * every cell of its descriptor. */
+static int stats_by_descriptor(const float *data, int n, int d, const float *means, const FvModel *m, int k,
+                               const QSource *q, const int32_t *cells, int per, int k0, int k1,
+                               float *stats, int *idx, float *val) {
   const size_t len = 2 * (size_t)k * d;
   const int simd = lrp_cpu_has_avx2_fma();
   enum { MAXCELLS = 64 };
   float *u[MAXCELLS], *v[MAXCELLS];
   for (int l = 0; l < n; ++l) {
-    const float *x = data + (size_t)l * d, *ql = q + (size_t)l * k;
+    const float *x = data + (size_t)l * d;
     const int32_t *cl = cells + (size_t)l * per;
-    for (int c = k0; c < k1; ++c) {
-      const float p = ql[c];
-      if (p == 0) continue;
+    const int ne = row_entries(q, l, k0, k1, simd, idx, val);
+    for (int j = 0; j < ne; ++j) {
+      const int c = idx[j];
       int nc = 0;
-      for (int j = 0; j < per && nc < MAXCELLS; ++j) {
-        if (cl[j] < 0) continue;
-        u[nc] = stats + (size_t)cl[j] * len + (size_t)c * d;
+      for (int t = 0; t < per && nc < MAXCELLS; ++t) {
+        if (cl[t] < 0) continue;
+        u[nc] = stats + (size_t)cl[t] * len + (size_t)c * d;
         v[nc] = u[nc] + (size_t)k * d;
         ++nc;
       }
       if (nc == 0) continue;
 #ifdef FV_X86
-      if (simd) { accumulate_avx2(u, v, nc, x, means + (size_t)c * d, m->isig + (size_t)c * d, p, d); continue; }
+      if (simd) { accumulate_avx2(u, v, nc, x, means + (size_t)c * d, m->isig + (size_t)c * d, val[j], d); continue; }
 #endif
-      accumulate_portable(u, v, nc, x, means + (size_t)c * d, m->isig + (size_t)c * d, p, d);
+      accumulate_portable(u, v, nc, x, means + (size_t)c * d, m->isig + (size_t)c * d, val[j], d);
     }
   }
-  (void)numCells;
   return LRP_OK;
+}
+
+/* Sparse statistics over regions, component-major: per block of rows, the non-zero posteriors
+ * are listed per component; each component's terms are summed per region in a small buffer and
+ * the region sums added to the region's cells. Returns 1 when there are more than REGION_MAX
+ * regions (nothing written; use stats_by_descriptor). */
+static int stats_by_region(const float *data, int n, int d, const float *means, const FvModel *m, int k,
+                           const QSource *q, const int32_t *cells, int per, int k0, int k1, float *stats,
+                           FvArena *arena, int *idx, float *val, int *status) {
+  const size_t len = 2 * (size_t)k * d;
+  const int kk = k1 - k0, simd = lrp_cpu_has_avx2_fma();
+  const int cap = n < REGION_BLOCK ? n : REGION_BLOCK;
+  int32_t *region = fv_alloc(arena, sizeof(int32_t) * (size_t)n);
+  int *cnt = fv_alloc(arena, sizeof(int) * (size_t)kk);
+  FvEntry *ent = fv_alloc(arena, sizeof(FvEntry) * (size_t)cap * kk);
+  float *acc = fv_alloc(arena, sizeof(float) * REGION_MAX * 2 * (size_t)d);
+  if (!region || !cnt || !ent || !acc) { *status = LRP_E_NOMEM; return 0; }
+  const int32_t *tuple[REGION_MAX];
+  if (find_regions(cells, 0, n, per, region, tuple) < 0) return 1;
+  *status = LRP_OK;
+  for (int b0 = 0; b0 < n; b0 += cap) {
+    const int b1 = n - b0 < cap ? n : b0 + cap;
+    memset(cnt, 0, sizeof(int) * (size_t)kk);
+    for (int l = b0; l < b1; ++l) {
+      if (region[l] < 0) continue;
+      const int ne = row_entries(q, l, k0, k1, simd, idx, val);
+      for (int j = 0; j < ne; ++j) {
+        const int c = idx[j] - k0;
+        FvEntry *e = ent + (size_t)c * cap + cnt[c]++;
+        e->l = l;
+        e->q = val[j];
+      }
+    }
+    for (int c = 0; c < kk; ++c) {
+      if (cnt[c] == 0) continue;
+      const int kc = k0 + c;
+      const float *mu = means + (size_t)kc * d, *isig = m->isig + (size_t)kc * d;
+      uint32_t touched = 0;
+      const FvEntry *e = ent + (size_t)c * cap;
+      for (int j = 0; j < cnt[c]; ++j) {
+        const int r = region[e[j].l];
+        float *u = acc + (size_t)r * 2 * d, *v = u + d;
+        if (!(touched & (1u << r))) { memset(u, 0, sizeof(float) * 2 * (size_t)d); touched |= 1u << r; }
+        const float *x = data + (size_t)e[j].l * d;
+#ifdef FV_X86
+        if (simd) { accumulate1_avx2(u, v, x, mu, isig, e[j].q, d); continue; }
+#endif
+        accumulate1_portable(u, v, x, mu, isig, e[j].q, d);
+      }
+      while (touched) {
+        const int r = __builtin_ctz(touched);
+        touched &= touched - 1;
+        const float *u = acc + (size_t)r * 2 * d, *v = u + d;
+        for (int t = 0; t < per; ++t) {
+          if (tuple[r][t] < 0) continue;
+          float *su = stats + (size_t)tuple[r][t] * len + (size_t)kc * d, *sv = su + (size_t)k * d;
+#ifdef FV_X86
+          if (simd) { add_pair_avx2(su, sv, u, v, d); continue; }
+#endif
+          add_pair_portable(su, sv, u, v, d);
+        }
+      }
+    }
+  }
+  return 0;
 }
 
 static int stats_gemm(const float *data, int n, int d, const float *means, const float *cov,
@@ -224,6 +449,51 @@ static int stats_gemm(const float *data, int n, int d, const float *means, const
   return LRP_OK;
 }
 
+
+/* Clears the components [k0, k1) of every cell and counts the descriptors per cell. */
+static void stats_prologue(float *stats, int32_t *counts, const int32_t *cells, int n, int per, int numCells,
+                           int d, int k, int k0, int k1) {
+  const size_t len = 2 * (size_t)k * d;
+  for (int cell = 0; cell < numCells; ++cell)
+    for (int half = 0; half < 2; ++half)
+      memset(stats + (size_t)cell * len + (size_t)half * k * d + (size_t)k0 * d, 0, sizeof(float) * (size_t)(k1 - k0) * d);
+  if (counts && k0 == 0) {
+    for (int cell = 0; cell < numCells; ++cell) counts[cell] = 0;
+    for (size_t j = 0; j < (size_t)n * per; ++j) if (cells[j] >= 0) counts[cells[j]]++;
+  }
+}
+
+/* The sparse algorithm for both posterior layouts, then 1/√π and 1/√(2π) (VLFeat applies them
+ * after the sums, too). */
+static int stats_sparse(const float *data, int n, int d, const float *means, const FvModel *m, int k,
+                        const QSource *q, const int32_t *cells, int per, int numCells, int k0, int k1,
+                        float *stats, FvArena *arena) {
+  int *idx = fv_alloc(arena, sizeof(int) * (size_t)k);
+  float *val = fv_alloc(arena, sizeof(float) * (size_t)k);
+  if (!idx || !val) return LRP_E_NOMEM;
+  int s;
+  if (stats_by_region(data, n, d, means, m, k, q, cells, per, k0, k1, stats, arena, idx, val, &s))
+    s = stats_by_descriptor(data, n, d, means, m, k, q, cells, per, k0, k1, stats, idx, val);
+  if (s != LRP_OK) return s;
+  const size_t len = 2 * (size_t)k * d;
+  for (int cell = 0; cell < numCells; ++cell) {
+    float *st = stats + (size_t)cell * len;
+    for (int c = k0; c < k1; ++c) {
+      float *u = st + (size_t)c * d, *v = st + (size_t)k * d + (size_t)c * d;
+      for (int i = 0; i < d; ++i) { u[i] *= m->upref[c]; v[i] *= m->vpref[c]; }
+    }
+  }
+  return LRP_OK;
+}
+
+static int check_stats_args(int n, int d, int k, int numCells, int per, int k0, int k1,
+                            const float *means, const float *covariances, const float *priors, const float *stats) {
+  if (n < 0 || d < 1 || k < 1 || numCells < 1 || per < 1) return LRP_E_ARGUMENT;
+  if (k0 < 0 || k1 < k0 || k1 > k) return LRP_E_ARGUMENT;
+  if (!means || !covariances || !priors || !stats) return LRP_E_ARGUMENT;
+  return LRP_OK;
+}
+
 int lrp_fisher_cell_statistics(const float *data, int numData, int dimension,
                                const float *means, const float *covariances, const float *priors,
                                int numClusters, const float *posteriors,
@@ -231,9 +501,8 @@ int lrp_fisher_cell_statistics(const float *data, int numData, int dimension,
                                int clusterBegin, int clusterEnd, int algorithm,
                                float *stats, int32_t *counts, void *workspace, size_t workspaceSize) {
   const int n = numData, d = dimension, k = numClusters;
-  if (n < 0 || d < 1 || k < 1 || numCells < 1 || cellsPerDescriptor < 1) return LRP_E_ARGUMENT;
-  if (clusterBegin < 0 || clusterEnd < clusterBegin || clusterEnd > k) return LRP_E_ARGUMENT;
-  if (!means || !covariances || !priors || !stats) return LRP_E_ARGUMENT;
+  if (check_stats_args(n, d, k, numCells, cellsPerDescriptor, clusterBegin, clusterEnd, means, covariances, priors,
+                       stats) != LRP_OK) return LRP_E_ARGUMENT;
   if (n > 0 && (!data || !posteriors || !cells)) return LRP_E_ARGUMENT;
   if (algorithm < LRP_FISHER_AUTO || algorithm > LRP_FISHER_GEMM) return LRP_E_ARGUMENT;
   if (n > 0 && check_cells(cells, n, cellsPerDescriptor, numCells) != LRP_OK) return LRP_E_ARGUMENT;
@@ -242,46 +511,82 @@ int lrp_fisher_cell_statistics(const float *data, int numData, int dimension,
   FvModel m;
   int s = model_init(&m, &arena, covariances, priors, d, k);
   if (s != LRP_OK) return s;
-  const size_t len = 2 * (size_t)k * d;
-  /* clear this call's components in every cell */
-  for (int cell = 0; cell < numCells; ++cell)
-    for (int half = 0; half < 2; ++half)
-      memset(stats + (size_t)cell * len + (size_t)half * k * d + (size_t)clusterBegin * d, 0,
-             sizeof(float) * (size_t)(clusterEnd - clusterBegin) * d);
-  if (counts && clusterBegin == 0) {
-    for (int cell = 0; cell < numCells; ++cell) counts[cell] = 0;
-    for (size_t j = 0; j < (size_t)n * cellsPerDescriptor; ++j) if (cells[j] >= 0) counts[cells[j]]++;
-  }
+  stats_prologue(stats, counts, cells, n, cellsPerDescriptor, numCells, d, k, clusterBegin, clusterEnd);
   if (n == 0 || clusterBegin == clusterEnd) return LRP_OK;
-  int useGemm = algorithm == LRP_FISHER_GEMM;
-  if (useGemm)
+  if (algorithm == LRP_FISHER_GEMM)
     return stats_gemm(data, n, d, means, covariances, &m, k, posteriors, cells, cellsPerDescriptor,
                       numCells, clusterBegin, clusterEnd, stats, &arena);
-  s = stats_sparse(data, n, d, means, &m, k, posteriors, cells, cellsPerDescriptor, numCells,
-                   clusterBegin, clusterEnd, stats);
-  if (s != LRP_OK) return s;
-  /* apply 1/√π and 1/√(2π) (VLFeat applies them after the sums, too) */
-  for (int cell = 0; cell < numCells; ++cell) {
-    float *st = stats + (size_t)cell * len;
-    for (int c = clusterBegin; c < clusterEnd; ++c) {
-      float *u = st + (size_t)c * d, *v = st + (size_t)k * d + (size_t)c * d;
-      for (int i = 0; i < d; ++i) { u[i] *= m.upref[c]; v[i] *= m.vpref[c]; }
-    }
-  }
-  return LRP_OK;
+  const QSource q = {posteriors, NULL, NULL, NULL, k};
+  return stats_sparse(data, n, d, means, &m, k, &q, cells, cellsPerDescriptor, numCells, clusterBegin, clusterEnd,
+                      stats, &arena);
 }
+
+int lrp_fisher_cell_statistics_csr(const float *data, int numData, int dimension,
+                                   const float *means, const float *covariances, const float *priors,
+                                   int numClusters, const int32_t *rowStart, const int32_t *components,
+                                   const float *values, const int32_t *cells, int cellsPerDescriptor,
+                                   int numCells, int clusterBegin, int clusterEnd,
+                                   float *stats, int32_t *counts, void *workspace, size_t workspaceSize) {
+  const int n = numData, d = dimension, k = numClusters;
+  if (check_stats_args(n, d, k, numCells, cellsPerDescriptor, clusterBegin, clusterEnd, means, covariances, priors,
+                       stats) != LRP_OK) return LRP_E_ARGUMENT;
+  if (!rowStart || (n > 0 && (!data || !cells || (rowStart[n] > 0 && (!components || !values)))))
+    return LRP_E_ARGUMENT;
+  if (check_csr(rowStart, components, n, k) != LRP_OK) return LRP_E_ARGUMENT;
+  if (n > 0 && check_cells(cells, n, cellsPerDescriptor, numCells) != LRP_OK) return LRP_E_ARGUMENT;
+  FvArena arena;
+  fv_arena_init(&arena, workspace, workspaceSize);
+  FvModel m;
+  int s = model_init(&m, &arena, covariances, priors, d, k);
+  if (s != LRP_OK) return s;
+  stats_prologue(stats, counts, cells, n, cellsPerDescriptor, numCells, d, k, clusterBegin, clusterEnd);
+  if (n == 0 || clusterBegin == clusterEnd) return LRP_OK;
+  const QSource q = {NULL, rowStart, components, values, k};
+  return stats_sparse(data, n, d, means, &m, k, &q, cells, cellsPerDescriptor, numCells, clusterBegin, clusterEnd,
+                      stats, &arena);
+}
+
+/* v ← sign(v·inv)·sqrt|v·inv|; returns Σ v² (double). */
+static double signed_sqrt_portable(float *v, int n, float inv) {
+  double s = 0;
+  for (int j = 0; j < n; ++j) {
+    float z = v[j] * inv;
+    z = z >= 0 ? sqrtf(z) : -sqrtf(-z);
+    v[j] = z;
+    s += (double)z * z;
+  }
+  return s;
+}
+
+#ifdef FV_X86
+__attribute__((target("avx2,fma")))
+static double signed_sqrt_avx2(float *v, int n, float inv) {
+  const __m256 vi = _mm256_set1_ps(inv), sign = _mm256_set1_ps(-0.0f);
+  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256 z = _mm256_mul_ps(_mm256_loadu_ps(v + j), vi);
+    z = _mm256_or_ps(_mm256_sqrt_ps(_mm256_andnot_ps(sign, z)), _mm256_and_ps(sign, z));
+    _mm256_storeu_ps(v + j, z);
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(z)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(z, 1));
+    s0 = _mm256_fmadd_pd(lo, lo, s0);
+    s1 = _mm256_fmadd_pd(hi, hi, s1);
+  }
+  s0 = _mm256_add_pd(s0, s1);
+  __m128d h = _mm_add_pd(_mm256_castpd256_pd128(s0), _mm256_extractf128_pd(s0, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h))) + signed_sqrt_portable(v + j, n - j, inv);
+}
+#endif
 
 void lrp_fisher_normalize(float *vector, int length, int count) {
   if (!vector || length <= 0) return;
   if (count <= 0) { memset(vector, 0, sizeof(float) * (size_t)length); return; }
   const float inv = 1.0f / (float)count;
-  double n = 0;
-  for (int j = 0; j < length; ++j) {
-    float z = vector[j] * inv;
-    z = z >= 0 ? sqrtf(z) : -sqrtf(-z);
-    vector[j] = z;
-    n += (double)z * z;
-  }
+  double n;
+#ifdef FV_X86
+  if (lrp_cpu_has_avx2_fma()) n = signed_sqrt_avx2(vector, length, inv); else
+#endif
+  n = signed_sqrt_portable(vector, length, inv);
   float norm = (float)sqrt(n);
   if (norm < 1e-12f) norm = 1e-12f;
   for (int j = 0; j < length; ++j) vector[j] /= norm;
@@ -293,49 +598,119 @@ size_t lrp_fisher_relevance_workspace_size(int numData, int dimension, int numCl
   if (numData < 0 || dimension < 1 || numClusters < 1 || numCells < 1) return 0;
   const size_t d = dimension, k = numClusters;
   size_t rows = (size_t)(numData < GEMM_ROWS ? (numData < 1 ? 1 : numData) : GEMM_ROWS);
-  size_t t = model_bytes(dimension, numClusters);
-  t += 2 * fv_region(sizeof(float) * d);                     /* sparse: summed ratios (mean, var) */
-  t += fv_region(sizeof(float) * k * 3 * d);                 /* GEMM: [A | S1 − 2B | C2 − C1] */
-  t += fv_region(sizeof(float) * rows * k) + fv_region(sizeof(float) * rows * 3 * d);
-  t += fv_region(sizeof(int) * rows);
-  return t;
+  const size_t n = (size_t)(numData < 1 ? 1 : numData), regions = n < REGION_MAX ? n : REGION_MAX;
+  /* sparse: one row's entries; region ids and tables (or, with too many regions, summed ratios) */
+  size_t s = fv_region(sizeof(int) * k) + fv_region(sizeof(float) * k);
+  const size_t byRegion = fv_region(sizeof(int32_t) * n) + fv_region(sizeof(float) * regions * 2 * k * d);
+  const size_t byDescriptor = 2 * fv_region(sizeof(float) * d);
+  s += byRegion > byDescriptor ? byRegion : byDescriptor;
+  /* GEMM: [A | S1 − 2B | C2 − C1], Q and product blocks, row indices */
+  size_t g = fv_region(sizeof(float) * k * 3 * d);
+  g += fv_region(sizeof(float) * rows * k) + fv_region(sizeof(float) * rows * 3 * d);
+  g += fv_region(sizeof(int) * rows);
+  return model_bytes(dimension, numClusters) + (g > s ? g : s);
 }
 
-static int relevance_sparse(const float *data, int d, const float *means, const FvModel *m, int k,
-                            const float *q, const int32_t *cells, int per, const float *ratios,
-                            int l0, int l1, float *out, FvArena *arena) {
+/* Relevance descriptor by descriptor (any number of regions): the ratios of the descriptor's
+ * cells are summed for every non-zero posterior. */
+static int relevance_by_descriptor(const float *data, int d, const float *means, const FvModel *m, int k,
+                                   const QSource *q, const int32_t *cells, int per, const float *ratios,
+                                   int l0, int l1, float *out, FvArena *arena, int *idx, float *val) {
   const size_t len = 2 * (size_t)k * d;
   const int simd = lrp_cpu_has_avx2_fma();
   float *u = fv_alloc(arena, sizeof(float) * (size_t)d);
   float *v = fv_alloc(arena, sizeof(float) * (size_t)d);
   if (!u || !v) return LRP_E_NOMEM;
   for (int l = l0; l < l1; ++l) {
-    const float *x = data + (size_t)l * d, *ql = q + (size_t)l * k;
+    const float *x = data + (size_t)l * d;
     const int32_t *cl = cells + (size_t)l * per;
     float *r = out + (size_t)(l - l0) * d;
     memset(r, 0, sizeof(float) * d);
-    for (int c = 0; c < k; ++c) {
-      const float p = ql[c];
-      if (p == 0) continue;
+    const int ne = row_entries(q, l, 0, k, simd, idx, val);
+    for (int j = 0; j < ne; ++j) {
+      const int c = idx[j];
       /* ratios summed over this descriptor's cells, times the component's prefactors */
       memset(u, 0, sizeof(float) * d);
       memset(v, 0, sizeof(float) * d);
       int any = 0;
-      for (int j = 0; j < per; ++j) {
-        if (cl[j] < 0) continue;
-        const float *rm = ratios + (size_t)cl[j] * len + (size_t)c * d, *rv = rm + (size_t)k * d;
+      for (int t = 0; t < per; ++t) {
+        if (cl[t] < 0) continue;
+        const float *rm = ratios + (size_t)cl[t] * len + (size_t)c * d, *rv = rm + (size_t)k * d;
         for (int i = 0; i < d; ++i) { u[i] += rm[i]; v[i] += rv[i]; }
         any = 1;
       }
       if (!any) continue;
       for (int i = 0; i < d; ++i) { u[i] *= m->upref[c]; v[i] *= m->vpref[c]; }
 #ifdef FV_X86
-      if (simd) { relevance_avx2(r, x, means + (size_t)c * d, m->isig + (size_t)c * d, u, v, p, d); continue; }
+      if (simd) { relevance_avx2(r, x, means + (size_t)c * d, m->isig + (size_t)c * d, u, v, val[j], d); continue; }
 #endif
-      relevance_portable(r, x, means + (size_t)c * d, m->isig + (size_t)c * d, u, v, p, d);
+      relevance_portable(r, x, means + (size_t)c * d, m->isig + (size_t)c * d, u, v, val[j], d);
     }
   }
   return LRP_OK;
+}
+
+/* Relevance over regions: each region's ratios summed over its cells and multiplied by the
+ * prefactors once (R × 2KD floats), then one pass over the descriptors' non-zero posteriors;
+ * the same arithmetic as relevance_by_descriptor. Returns 1 when there are more than REGION_MAX
+ * regions (nothing written). */
+static int relevance_by_region(const float *data, int d, const float *means, const FvModel *m, int k,
+                               const QSource *q, const int32_t *cells, int per, const float *ratios,
+                               int l0, int l1, float *out, FvArena *arena, int *idx, float *val, int *status) {
+  const size_t len = 2 * (size_t)k * d, kd = (size_t)k * d;
+  const int n = l1 - l0, simd = lrp_cpu_has_avx2_fma();
+  const int maxRegions = n < REGION_MAX ? n : REGION_MAX;
+  int32_t *region = fv_alloc(arena, sizeof(int32_t) * (size_t)n);
+  float *table = fv_alloc(arena, sizeof(float) * (size_t)maxRegions * len);
+  if (!region || !table) { *status = LRP_E_NOMEM; return 0; }
+  const int32_t *tuple[REGION_MAX];
+  const int numRegions = find_regions(cells, l0, l1, per, region, tuple);
+  if (numRegions < 0) return 1;
+  *status = LRP_OK;
+  for (int r = 0; r < numRegions; ++r) {
+    float *u = table + (size_t)r * len;
+    memset(u, 0, sizeof(float) * len);
+    for (int t = 0; t < per; ++t) {
+      if (tuple[r][t] < 0) continue;
+      const float *s = ratios + (size_t)tuple[r][t] * len;
+      for (size_t j = 0; j < len; ++j) u[j] += s[j];
+    }
+    for (int c = 0; c < k; ++c) {
+      float *uc = u + (size_t)c * d, *vc = u + kd + (size_t)c * d;
+      for (int i = 0; i < d; ++i) { uc[i] *= m->upref[c]; vc[i] *= m->vpref[c]; }
+    }
+  }
+  for (int l = l0; l < l1; ++l) {
+    float *row = out + (size_t)(l - l0) * d;
+    memset(row, 0, sizeof(float) * d);
+    const int r = region[l - l0];
+    if (r < 0) continue;
+    const float *x = data + (size_t)l * d, *u = table + (size_t)r * len;
+    const int ne = row_entries(q, l, 0, k, simd, idx, val);
+    for (int j = 0; j < ne; ++j) {
+      const int c = idx[j];
+      const float *mu = means + (size_t)c * d, *isig = m->isig + (size_t)c * d;
+      const float *uc = u + (size_t)c * d, *vc = u + kd + (size_t)c * d;
+#ifdef FV_X86
+      if (simd) { relevance_avx2(row, x, mu, isig, uc, vc, val[j], d); continue; }
+#endif
+      relevance_portable(row, x, mu, isig, uc, vc, val[j], d);
+    }
+  }
+  return 0;
+}
+
+static int relevance_sparse(const float *data, int d, const float *means, const FvModel *m, int k,
+                            const QSource *q, const int32_t *cells, int per, const float *ratios,
+                            int l0, int l1, float *out, FvArena *arena) {
+  int *idx = fv_alloc(arena, sizeof(int) * (size_t)k);
+  float *val = fv_alloc(arena, sizeof(float) * (size_t)k);
+  if (!idx || !val) return LRP_E_NOMEM;
+  FvArena mark = *arena;
+  int s;
+  if (!relevance_by_region(data, d, means, m, k, q, cells, per, ratios, l0, l1, out, arena, idx, val, &s)) return s;
+  *arena = mark;
+  return relevance_by_descriptor(data, d, means, m, k, q, cells, per, ratios, l0, l1, out, arena, idx, val);
 }
 
 static int relevance_gemm(const float *data, int d, const float *means, const float *cov, const FvModel *m,
@@ -388,6 +763,14 @@ static int relevance_gemm(const float *data, int d, const float *means, const fl
   return LRP_OK;
 }
 
+static int check_relevance_args(int n, int d, int k, int numCells, int per, int l0, int l1,
+                                const float *means, const float *covariances, const float *priors, const float *ratios) {
+  if (n < 0 || d < 1 || k < 1 || numCells < 1 || per < 1) return LRP_E_ARGUMENT;
+  if (l0 < 0 || l1 < l0 || l1 > n) return LRP_E_ARGUMENT;
+  if (!means || !covariances || !priors || !ratios) return LRP_E_ARGUMENT;
+  return LRP_OK;
+}
+
 int lrp_fisher_relevance(const float *data, int numData, int dimension,
                          const float *means, const float *covariances, const float *priors,
                          int numClusters, const float *posteriors,
@@ -395,9 +778,8 @@ int lrp_fisher_relevance(const float *data, int numData, int dimension,
                          const float *ratios, int dataBegin, int dataEnd, int algorithm,
                          float *relevance, void *workspace, size_t workspaceSize) {
   const int n = numData, d = dimension, k = numClusters;
-  if (n < 0 || d < 1 || k < 1 || numCells < 1 || cellsPerDescriptor < 1) return LRP_E_ARGUMENT;
-  if (dataBegin < 0 || dataEnd < dataBegin || dataEnd > n) return LRP_E_ARGUMENT;
-  if (!means || !covariances || !priors || !ratios) return LRP_E_ARGUMENT;
+  if (check_relevance_args(n, d, k, numCells, cellsPerDescriptor, dataBegin, dataEnd, means, covariances, priors,
+                           ratios) != LRP_OK) return LRP_E_ARGUMENT;
   if (algorithm < LRP_FISHER_AUTO || algorithm > LRP_FISHER_GEMM) return LRP_E_ARGUMENT;
   if (dataBegin == dataEnd) return LRP_OK;
   if (!data || !posteriors || !cells || !relevance) return LRP_E_ARGUMENT;
@@ -408,10 +790,35 @@ int lrp_fisher_relevance(const float *data, int numData, int dimension,
   FvModel m;
   int s = model_init(&m, &arena, covariances, priors, d, k);
   if (s != LRP_OK) return s;
-  int useGemm = algorithm == LRP_FISHER_GEMM;
-  if (useGemm)
+  if (algorithm == LRP_FISHER_GEMM)
     return relevance_gemm(data, d, means, covariances, &m, k, posteriors, cells, cellsPerDescriptor, numCells,
                           ratios, dataBegin, dataEnd, relevance, &arena);
-  return relevance_sparse(data, d, means, &m, k, posteriors, cells, cellsPerDescriptor, ratios,
-                          dataBegin, dataEnd, relevance, &arena);
+  const QSource q = {posteriors, NULL, NULL, NULL, k};
+  return relevance_sparse(data, d, means, &m, k, &q, cells, cellsPerDescriptor, ratios, dataBegin, dataEnd,
+                          relevance, &arena);
+}
+
+int lrp_fisher_relevance_csr(const float *data, int numData, int dimension,
+                             const float *means, const float *covariances, const float *priors,
+                             int numClusters, const int32_t *rowStart, const int32_t *components,
+                             const float *values, const int32_t *cells, int cellsPerDescriptor, int numCells,
+                             const float *ratios, int dataBegin, int dataEnd,
+                             float *relevance, void *workspace, size_t workspaceSize) {
+  const int n = numData, d = dimension, k = numClusters;
+  if (check_relevance_args(n, d, k, numCells, cellsPerDescriptor, dataBegin, dataEnd, means, covariances, priors,
+                           ratios) != LRP_OK) return LRP_E_ARGUMENT;
+  if (dataBegin == dataEnd) return LRP_OK;
+  if (!data || !rowStart || !cells || !relevance || (rowStart[n] > 0 && (!components || !values)))
+    return LRP_E_ARGUMENT;
+  if (check_csr(rowStart, components, n, k) != LRP_OK) return LRP_E_ARGUMENT;
+  if (check_cells(cells + (size_t)dataBegin * cellsPerDescriptor, dataEnd - dataBegin, cellsPerDescriptor, numCells) != LRP_OK)
+    return LRP_E_ARGUMENT;
+  FvArena arena;
+  fv_arena_init(&arena, workspace, workspaceSize);
+  FvModel m;
+  int s = model_init(&m, &arena, covariances, priors, d, k);
+  if (s != LRP_OK) return s;
+  const QSource q = {NULL, rowStart, components, values, k};
+  return relevance_sparse(data, d, means, &m, k, &q, cells, cellsPerDescriptor, ratios, dataBegin, dataEnd,
+                          relevance, &arena);
 }

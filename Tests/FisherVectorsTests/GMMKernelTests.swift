@@ -144,6 +144,33 @@ final class GMMKernelTests: XCTestCase {
         XCTAssertEqual(after, vl_gmm_get_loglikelihood(vl), accuracy: 1e-6 * abs(after))
     }
 
+    /// The deliberate difference from VLFeat (vendor-notes): components within 16 nats of the best
+    /// are exact, those 16–25 nats below keep the SGEMM estimate (below 1.1e-7 of the largest),
+    /// those further away get 0 where VLFeat keeps a tiny value.
+    func testComponentsFarBelowTheBestAreEstimatedOrDropped() throws {
+        try S.onBothPaths { path in
+            // unit variances, equal priors: for x = 0, log-densities 0, −5, −20 and −30 nats (relative)
+            let d = 4, k = 4
+            let radii: [Double] = [0, 10, 40, 60] // ‖μ‖² = 2 × nats
+            var means = [Float]()
+            for r in radii { means += [Float(r.squareRoot()), 0, 0, 0] }
+            let gmm = GMMParameters(dimension: d, clusters: k, means: means, covariances: [Float](repeating: 1, count: k * d),
+                                    priors: [Float](repeating: 0.25, count: k))
+            let x = [Float](repeating: 0, count: d)
+            let q = try GMMKernels.posteriors(data: x, count: 1, gmm: gmm).posteriors
+            let (vl, _) = vlPosteriors(gmm, x, 1)
+            let w = (0..<k).map { exp(-Double(means[$0 * d]) * Double(means[$0 * d]) / 2) }, total = w.reduce(0, +)
+            XCTAssertEqual(Double(q[0]), w[0] / total, accuracy: 1e-7, path)
+            XCTAssertEqual(Double(q[1]), w[1] / total, accuracy: 1e-7 * w[1] / total, path)
+            XCTAssertEqual(Double(q[2]), w[2] / total, accuracy: 1e-3 * w[2] / total, "band value \(path)")
+            XCTAssertEqual(q[3], 0, path)
+            XCTAssertGreaterThan(vl[3], 0, "VLFeat keeps e^-30")
+            // a 1e-6 threshold removes the band value, and nothing else changes
+            let cut = try GMMKernels.posteriors(data: x, count: 1, gmm: gmm, threshold: 1e-6).posteriors
+            XCTAssertEqual(cut, [q[0], q[1], 0, 0], path)
+        }
+    }
+
     func testInvalidModelsAreErrors() throws {
         let (gmm, data) = S.syntheticGMM(n: 10, d: 4, k: 3, spread: 1, seed: 1)
         var bad = gmm

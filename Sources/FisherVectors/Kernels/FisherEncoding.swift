@@ -1,5 +1,6 @@
 // API changes after the first version (for the pipeline): `cellStatistics` and `encode` take
-// `threads:`; `FisherAlgorithm.automatic` now always means the sparse (direct) form.
+// `threads:`; `FisherAlgorithm.automatic` now always means the sparse (direct) form;
+// `cellStatistics` also takes `SparsePosteriors` (what the pipeline uses).
 import CKernels
 import LRPCore
 
@@ -85,6 +86,47 @@ public enum FisherEncoding {
         return (stats, counts)
     }
 
+    /// `cellStatistics` (sparse algorithm) from compressed sparse rows of posteriors
+    /// (`GMMKernels.sparsePosteriors(threshold: 1e-6)` to match VLFeat); bit-identical to the
+    /// dense call on the same posteriors.
+    public static func cellStatistics(data: [Float], count: Int, gmm: GMMParameters, posteriors: SparsePosteriors,
+                                      cells: PyramidCells,
+                                      threads: Int = Parallel.workerCount) throws -> (statistics: [Float], counts: [Int32]) {
+        try gmm.validate()
+        try cells.validate(count: count)
+        let d = gmm.dimension, k = gmm.clusters
+        guard data.count == count * d else { throw LRPError("Fisher: data do not match \(count) descriptors") }
+        try posteriors.validate(count: count, clusters: k)
+        _ = BLASThreads.singleThreaded
+        var stats = [Float](repeating: 0, count: cells.numCells * 2 * k * d)
+        var counts = [Int32](repeating: 0, count: cells.numCells)
+        let chunks = max(1, min(threads, k))
+        var status = [Int32](repeating: 0, count: chunks)
+        let wsSize = lrp_fisher_workspace_size(Int32(count), Int32(d), Int32(k), Int32(cells.numCells))
+        withPointers(data, gmm, [], cells.indices) { x, mu, cov, pri, _, cl in
+            posteriors.withPointers { rs, comp, val in
+                stats.withUnsafeMutableBufferPointer { sp in
+                    counts.withUnsafeMutableBufferPointer { cp in
+                        status.withUnsafeMutableBufferPointer { stp in
+                            let s = sp.baseAddress!, c = cp.baseAddress!, st = stp.baseAddress!
+                            Parallel.forEach(chunks) { w in
+                                let k0 = k * w / chunks, k1 = k * (w + 1) / chunks
+                                let ws = UnsafeMutableRawPointer.allocate(byteCount: max(wsSize, 1), alignment: 64)
+                                defer { ws.deallocate() }
+                                st[w] = lrp_fisher_cell_statistics_csr(x, Int32(count), Int32(d), mu, cov, pri, Int32(k),
+                                                                       rs, comp, val, cl, Int32(cells.cellsPerDescriptor),
+                                                                       Int32(cells.numCells), Int32(k0), Int32(k1),
+                                                                       s, w == 0 ? c : nil, ws, wsSize)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let bad = status.first(where: { $0 != LRP_OK.rawValue }) { throw LRPError("Fisher statistics failed (status \(bad))") }
+        return (stats, counts)
+    }
+
     /// Turns sum-pooled statistics into improved Fisher vectors in place (÷N, signed square
     /// root, L2), cell by cell; an empty cell becomes zeros.
     public static func normalize(_ statistics: inout [Float], counts: [Int32], length: Int) {
@@ -99,8 +141,8 @@ public enum FisherEncoding {
     /// `vl_fisher_encode(..., VL_FISHER_FLAG_IMPROVED)` computes it.
     public static func encode(data: [Float], count: Int, gmm: GMMParameters,
                               threads: Int = Parallel.workerCount) throws -> [Float] {
-        let q = try GMMKernels.posteriors(data: data, count: count, gmm: gmm, threshold: vlfeatPosteriorThreshold,
-                                          threads: threads)
+        let q = try GMMKernels.sparsePosteriors(data: data, count: count, gmm: gmm, threshold: vlfeatPosteriorThreshold,
+                                                threads: threads)
         var (z, n) = try cellStatistics(data: data, count: count, gmm: gmm, posteriors: q.posteriors,
                                         cells: .single(count: count), threads: threads)
         normalize(&z, counts: n, length: gmm.fisherLength)

@@ -39,7 +39,7 @@ public struct GMMStatistics: Sendable, Equatable {
 
 /// GMM posteriors (E-step) and EM statistics (for the M-step) through the C kernels.
 public enum GMMKernels {
-    /// Rows per block: bounds memory (block × K posteriors per thread).
+    /// Rows per block of `emStatistics`: bounds memory (block × K posteriors per thread).
     public static let blockRows = 2048
 
     /// Soft assignments q (count × K, row-major) and the total log-likelihood.
@@ -51,28 +51,23 @@ public enum GMMKernels {
             throw LRPError("GMM: data of \(data.count) values is not \(count)×\(gmm.dimension)")
         }
         let k = gmm.clusters
-        var q = [Float](repeating: 0, count: count * k)
-        if count == 0 { return (q, 0) }
+        if count == 0 { return ([], 0) }
         _ = BLASThreads.singleThreaded
-        // contiguous, equal row ranges per worker, each processed in blocks (bounded workspace)
+        // contiguous, equal row ranges per worker, one kernel call each (the kernel works in
+        // blocks of rows with a bounded workspace, and prepares the model once per call)
         let workers = max(1, min(threads, (count + 63) / 64))
         var ll = [Double](repeating: 0, count: workers)
         var status = [Int32](repeating: 0, count: workers)
-        q.withUnsafeMutableBufferPointer { qp in
+        // the kernel writes every entry, zeros included, so the array is not cleared first
+        let q = [Float](unsafeUninitializedCapacity: count * k) { qp, initialized in
+            initialized = count * k
             data.withUnsafeBufferPointer { xp in
                 ll.withUnsafeMutableBufferPointer { lp in
                     status.withUnsafeMutableBufferPointer { sp in
                         let qb = qp.baseAddress!, xb = xp.baseAddress!, lb = lp.baseAddress!, sb = sp.baseAddress!
                         Parallel.forEach(workers) { w in
                             let lo = count * w / workers, hi = count * (w + 1) / workers
-                            var start = lo
-                            while start < hi && sb[w] == 0 {
-                                let n = min(blockRows, hi - start)
-                                var blockLL = 0.0
-                                sb[w] = posteriorsBlock(xb + start * gmm.dimension, n, gmm, threshold, qb + start * k, &blockLL)
-                                lb[w] += blockLL
-                                start += n
-                            }
+                            sb[w] = posteriorsBlock(xb + lo * gmm.dimension, hi - lo, gmm, threshold, qb + lo * k, lb + w)
                         }
                     }
                 }

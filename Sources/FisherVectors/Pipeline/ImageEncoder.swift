@@ -10,8 +10,8 @@ public struct ImageEncoding: Sendable {
     public var sift: DenseSIFTFeatures
     /// PCA-projected descriptors, `count × D`.
     public var projected: [Float]
-    /// Soft assignments, `count × K` (VLFeat's 1e-6 cut).
-    public var posteriors: [Float]
+    /// Soft assignments (VLFeat's 1e-6 cut), the non-zero ones in compressed sparse rows.
+    public var posteriors: SparsePosteriors
     public var cells: PyramidCells
     /// Sum-pooled Fisher statistics z (cells × 2KD, no 1/N) — the scale of DESIGN §4's ε.
     public var statistics: [Float]
@@ -80,12 +80,14 @@ public struct ImageEncoder: Sendable {
             throw LRPError("image of \(image.width)×\(image.height) pixels is too small for a \(4 * (features.binSizes.max() ?? 0))-pixel descriptor")
         }
         let projected = pca.project(sift.descriptors, count: sift.count)
-        let q = try GMMKernels.posteriors(data: projected, count: sift.count, gmm: gmm,
-                                          threshold: FisherEncoding.vlfeatPosteriorThreshold).posteriors
+        // `threads` reaches every stage: inside an image-parallel loop (threads 1) the kernels
+        // must not split their work again
+        let q = try GMMKernels.sparsePosteriors(data: projected, count: sift.count, gmm: gmm,
+                                                threshold: FisherEncoding.vlfeatPosteriorThreshold, threads: threads).posteriors
         let cells = SpatialPyramid.cells(frames: sift.frames, count: sift.count, width: image.width,
                                          height: image.height, levels: features.pyramid)
         let (z, counts) = try FisherEncoding.cellStatistics(data: projected, count: sift.count, gmm: gmm,
-                                                            posteriors: q, cells: cells)
+                                                            posteriors: q, cells: cells, threads: threads)
         var fv = z
         FisherEncoding.normalize(&fv, counts: counts, length: gmm.fisherLength)
         return ImageEncoding(width: image.width, height: image.height, sift: sift, projected: projected, posteriors: q,

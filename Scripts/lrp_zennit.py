@@ -8,7 +8,7 @@ a matching rule:
   conv/linear), `epsilon-plus-flat` and `epsilon-alpha2beta1-flat` (zennit's EpsilonPlusFlat /
   EpsilonAlpha2Beta1Flat: first mapping layer Flat, convs ZPlus / AlphaBeta, linears Epsilon).
   `first_layer` overrides the first mapping layer's rule (Flat, WSquare without bias, ZBox).
-- outside the cut-off region: ReLU/ReLU6/Hardtanh `Pass`; max pooling winner-take-all (plain
+- outside the cut-off region: ReLU/ReLU6/Hardtanh and LocalResponseNorm `Pass`; max pooling winner-take-all (plain
   gradient; or proportional to the inputs as sum pooling on request, custom `SumPoolNorm`);
   average and global average pooling `Norm` (proportional); residual sums through
   `zennit.layer.Sum` with `Norm` (models mark them with `Add2`); concatenation and flatten by
@@ -260,8 +260,8 @@ class RulePlan:
             flat = id(module) in flat_region
             if is_mapping(module):
                 rule = Flat(stabilizer=STABILIZER) if flat else self._mapping_rule(module, mapping_index[id(module)])
-            elif isinstance(module, Activation):
-                rule = Pass()
+            elif isinstance(module, (Activation, nn.LocalResponseNorm)):
+                rule = Pass()   # DESIGN §2: activations and LRN pass relevance through
             elif isinstance(module, Sum):
                 rule = EqualShares() if flat else Norm(stabilizer=STABILIZER)
             elif isinstance(module, AvgPool):

@@ -107,7 +107,8 @@ def write_preprocessing(out):
     for w, h in [(20, 15), (64, 48), (7, 30)]:
         a = np.asarray(photo.resize((w, h), Image.BILINEAR), np.float32)
         np.save(os.path.join(out, f"preprocess.resize_{w}x{h}.npy"), a)
-    for size in (16, 28):
+    # size 20: the centre crop offset is (29 - 20) / 2 = 4.5, which torchvision rounds half to even (4).
+    for size in (16, 20, 28):
         w, h = photo.size
         short = size * 256 // 224
         # torchvision Resize(int): shorter side to `short`, longer side int(short * long / short_in).

@@ -38,8 +38,16 @@ public enum AtomicFile {
             if !isDir.boolValue { throw LRPError("\(dir.path) exists and is not a directory") }
             return
         }
-        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-            throw LRPError("cannot create directory \(dir.path): \(error.localizedDescription)")
+        // POSIX mkdir for each missing component: on Linux, Foundation's createDirectory reports
+        // only "The operation could not be completed"; strerror says why ("Not a directory").
+        var missing: [String] = []
+        var path = dir.standardizedFileURL.path
+        while path.count > 1, !FileManager.default.fileExists(atPath: path) {
+            missing.append(path)
+            path = (path as NSString).deletingLastPathComponent
+        }
+        for component in missing.reversed() where mkdir(component, 0o777) != 0 && errno != EEXIST {
+            throw LRPError("cannot create directory \(dir.path): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// `.heatmap.png`, `.overlay.png` and `.json`.
 ///
 /// Everything is rendered in memory first and each file is written atomically, so a failure
-/// leaves no half-written file.
+/// leaves no half-written file; if one file of the set fails, the others written are removed.
 public struct ExplanationFiles {
     public var directory: URL
     public var stem: String
@@ -35,14 +35,25 @@ public struct ExplanationFiles {
         let overlay = Heatmap.overlay(image: image, map: heatmap)
         let json = try JSONOutput.encode(summary)
         var written: [URL] = []
-        if let relevance {
-            try NPY.write(relevance, to: url("relevance.npy")); written.append(url("relevance.npy"))
+        do {
+            if let relevance {
+                try NPY.write(relevance, to: url("relevance.npy")); written.append(url("relevance.npy"))
+            }
+            try NPY.write(heatmap, to: url("heatmap.npy")); written.append(url("heatmap.npy"))
+            try PNGFile.write(colored, width: w, height: h, channels: 3, to: url("heatmap.png")); written.append(url("heatmap.png"))
+            try PNGFile.write(overlay, width: w, height: h, channels: 4, to: url("overlay.png")); written.append(url("overlay.png"))
+            try AtomicFile.write(json, to: url("json")); written.append(url("json"))
+        } catch {
+            // No incomplete set: take back the files of this set that were written.
+            Self.remove(written)
+            throw error
         }
-        try NPY.write(heatmap, to: url("heatmap.npy")); written.append(url("heatmap.npy"))
-        try PNGFile.write(colored, width: w, height: h, channels: 3, to: url("heatmap.png")); written.append(url("heatmap.png"))
-        try PNGFile.write(overlay, width: w, height: h, channels: 4, to: url("overlay.png")); written.append(url("overlay.png"))
-        try AtomicFile.write(json, to: url("json")); written.append(url("json"))
         return written
+    }
+
+    /// Removes files (best effort), e.g. the sets of an explanation whose writing failed.
+    public static func remove(_ files: [URL]) {
+        for f in files { try? FileManager.default.removeItem(at: f) }
     }
 
     /// A file-name stem for an input path: its name without extension, made unique among

@@ -18,13 +18,15 @@ struct Explain: ParsableCommand {
     @Option(help: "Rule preset: epsilon, alpha2beta1, epsilon-plus-flat, epsilon-alpha2beta1-flat.")
     var preset: RulePreset = .epsilonPlusFlat
 
-    @Option(help: "Epsilon of the epsilon rule.")
+    // Numeric options take the next argument even if it starts with '-' ("--target -1" gets the
+    // range error, not "missing value").
+    @Option(parsing: .unconditional, help: "Epsilon of the epsilon rule.")
     var epsilon: Float?
 
-    @Option(help: "Alpha of the alpha-beta rule (alpha - beta = 1).")
+    @Option(parsing: .unconditional, help: "Alpha of the alpha-beta rule (alpha - beta = 1).")
     var alpha: Float?
 
-    @Option(help: "Beta of the alpha-beta rule.")
+    @Option(parsing: .unconditional, help: "Beta of the alpha-beta rule.")
     var beta: Float?
 
     @Option(name: .customLong("first-layer"), help: "Rule for the first conv layer: flat, wsquare or zbox (bounds from --preprocess).")
@@ -33,10 +35,10 @@ struct Explain: ParsableCommand {
     @Option(name: .customLong("maxpool"), help: "Max-pooling outside the cut-off: wta (winner takes all) or proportional.")
     var maxPool: MaxPoolRule = .winnerTakeAll
 
-    @Option(help: "Cut-off K (conv/linear layers from the input that become flat; 0 = none) or 'all' for a sweep. See 'lrp-cnn layers'.")
+    @Option(parsing: .unconditional, help: "Cut-off K (conv/linear layers from the input that become flat; 0 = none) or 'all' for a sweep. See 'lrp-cnn layers'.")
     var cutoff: String = "0"
 
-    @Option(help: "Class to explain: auto (top prediction), a class index, or a label.")
+    @Option(parsing: .unconditional, help: "Class to explain: auto (top prediction), a class index, or a label.")
     var target: String = "auto"
 
     @Option(name: .customLong("input-npy"), help: "Exact input tensor [N,C,H,W] or [C,H,W] (.npy) instead of a picture; repeatable.")

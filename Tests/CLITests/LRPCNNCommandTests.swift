@@ -81,6 +81,44 @@ final class LRPCNNCommandTests: XCTestCase {
         }
     }
 
+    /// Negative numbers right after an option are its value ("--target -1" is out of range, not
+    /// a missing value).
+    func testNegativeNumbersAreOptionValues() throws {
+        let photo = fixture("core/photo.jpg").path
+        let cases: [([String], [String])] = [
+            (["--target", "-1"], ["out of range"]),
+            (["--cutoff", "-1"], ["--cutoff -1 out of range"]),
+            (["--epsilon", "-1"], ["epsilon must be"]),
+            (["--preset", "alpha2beta1", "--alpha", "-1"], ["beta must be >= 0"]),
+        ]
+        for (options, fragments) in cases {
+            let out = work.appendingPathComponent("out")
+            let r = try run(["explain", "--model", model, photo, "--out", out.path] + options)
+            assertOneLineError(r, mentions: fragments, context: options.joined(separator: " "))
+            assertNoFiles(out)
+        }
+    }
+
+    /// An output folder that cannot be made says why in POSIX words.
+    func testOutInsideAFile() throws {
+        let file = work.appendingPathComponent("afile")
+        try Data("x".utf8).write(to: file)
+        let r = try run(["explain", "--model", model, fixture("core/photo.jpg").path, "--out", file.path + "/sub"])
+        assertOneLineError(r, mentions: ["cannot create directory", "Not a directory"])
+    }
+
+    /// A file of the set that cannot be written takes the sample's other files with it, also
+    /// across the sets of a sweep.
+    func testFailedWriteLeavesNoIncompleteSet() throws {
+        for (blocked, options) in [("photo.overlay.png", [String]()), ("photo.cutoff-3.json", ["--cutoff", "all"])] {
+            let out = work.appendingPathComponent("out-\(blocked)")
+            try FileManager.default.createDirectory(at: out.appendingPathComponent(blocked), withIntermediateDirectories: true)
+            let r = try run(["explain", "--model", model, fixture("core/photo.jpg").path, "--out", out.path] + options)
+            assertOneLineError(r, mentions: ["cannot write", blocked])
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path), [blocked], "files left")
+        }
+    }
+
     func testBadInputNpy() throws {
         let wrongShape = work.appendingPathComponent("wrong.npy")
         try NPY.write(NDArray(zeros: [1, 3, 8, 8]), to: wrongShape)

@@ -121,6 +121,29 @@ public enum ONNXImporter {
 
     // MARK: building
 
+    /// The graph's nodes with exporter decompositions recognised (PyTorch's local response
+    /// norm → `LRN`) and the nodes only they used dropped.
+    static func preparedNodes(_ g: Onnx_GraphProto, imageInput: String, directory: URL?) throws -> [Onnx_NodeProto] {
+        var initializers: [String: Onnx_TensorProto] = [:]
+        for t in g.initializer where initializers[t.name] == nil { initializers[t.name] = t }
+        var constants: [String: Onnx_NodeProto] = [:]
+        for n in g.node where n.opType == "Constant" && n.output.count == 1 { constants[n.output[0]] = n }
+        func scalar(_ name: String) throws -> Float? {
+            var tensor = initializers[name]
+            if tensor == nil, let c = constants[name] {
+                if let a = c.attribute.first(where: { $0.name == "value_float" }) { return a.f }
+                tensor = c.attribute.first(where: { $0.name == "value" && $0.hasT })?.t
+            }
+            guard let tensor, tensor.dims.allSatisfy({ $0 == 1 }) else { return nil }
+            let c = try TensorDecoding.decode(tensor, what: "constant '\(name)'", externalDirectory: directory)
+            return c.count == 1 ? Float(c.double(at: 0)) : nil
+        }
+        let (fused, count) = try PyTorchLRN.fuse(g.node, imageInput: imageInput, scalar: scalar)
+        // Only a fusion leaves dead nodes behind (its shape arithmetic and x·x); other graphs
+        // are imported as they are, so that every node of theirs is checked.
+        return count == 0 ? g.node : PyTorchLRN.liveNodes(fused, outputs: g.output.map(\.name))
+    }
+
     static func build(_ model: Onnx_ModelProto, inputSize: (height: Int, width: Int)?, directory: URL?) throws -> Graph {
         let g = model.graph
         let opset = try opset(of: model)
@@ -144,7 +167,8 @@ public enum ONNXImporter {
             builder.addInitializer(t)
         }
         builder.addInput(name: input.name, shape: [channels, h, w])
-        for (i, node) in g.node.enumerated() {
+        let nodes = try preparedNodes(g, imageInput: input.name, directory: directory)
+        for (i, node) in nodes.enumerated() {
             try builder.importNode(node, index: i)
         }
 

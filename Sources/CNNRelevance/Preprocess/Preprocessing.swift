@@ -68,8 +68,10 @@ public struct Preprocessing: Sendable {
             if rgb.height > rgb.width { h = Int(Double(short) * Double(rgb.height) / Double(rgb.width)) }
             w = max(w, width); h = max(h, height)
             let resized = PILResize.resize(rgb, width: w, height: h)
-            // torchvision's CenterCrop offset: int(round((size_in - size_out) / 2)).
-            let x = Int((Double(w - width) / 2).rounded()), y = Int((Double(h - height) / 2).rounded())
+            // torchvision's CenterCrop offset: int(round((size_in - size_out) / 2)) with Python's
+            // round, which rounds halves to even (16.5 → 16).
+            let x = Int((Double(w - width) / 2).rounded(.toNearestOrEven))
+            let y = Int((Double(h - height) / 2).rounded(.toNearestOrEven))
             return resized.cropped(x: x, y: y, width: width, height: height)
         }
     }

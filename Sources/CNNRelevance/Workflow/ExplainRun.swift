@@ -144,9 +144,15 @@ public final class ExplainRun {
                 pending.append((files, NDArray(shape: [h, w], data: map), rel, summary))
             }
             var written: [URL] = []
-            for (files, map, rel, summary) in pending {
-                written += try files.write(heatmap: map, relevance: rel, image: input.picture, summary: summary,
-                                           colormap: settings.colormap)
+            do {
+                for (files, map, rel, summary) in pending {
+                    written += try files.write(heatmap: map, relevance: rel, image: input.picture, summary: summary,
+                                               colormap: settings.colormap)
+                }
+            } catch {
+                // A sample's output is all its sets or nothing (earlier samples stay complete).
+                ExplanationFiles.remove(written)
+                throw error
             }
             onSample(ExplainedSample(source: input.source, sampleIndex: input.sampleIndex, stem: stem, target: target,
                                      relevanceSums: sums, files: written))

@@ -23,6 +23,10 @@ do {
     try command.run()
 } catch let e as ExitCode {
     exit(e.rawValue)
+} catch where LRPBench.exitCode(for: error) == .success {
+    // `lrp-bench` without a subcommand asks for its help.
+    print(LRPBench.fullMessage(for: error))
+    exit(0)
 } catch {
     FileHandle.standardError.write(Data("error: \(error.userMessage)\n".utf8))
     exit(1)

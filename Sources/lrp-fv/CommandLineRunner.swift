@@ -18,6 +18,10 @@ enum CommandLineRunner {
             exit(0)
         } catch let e as ExitCode {
             exit(e.rawValue)
+        } catch where root.exitCode(for: error) == .success {
+            // A command group run without a subcommand asks for its help.
+            print(root.fullMessage(for: error))
+            exit(0)
         } catch {
             Stderr.line("error: \(error.userMessage)")
             exit(1)

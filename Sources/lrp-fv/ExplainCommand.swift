@@ -54,15 +54,20 @@ struct ExplainCommand: ParsableCommand {
             let url = URL(fileURLWithPath: path)
             let image = try Image.load(url)
             let explanation: FisherExplanation
+            let started = Date()
             do {
                 explanation = try FisherExplainer.explain(model: m, image: image, target: targetIndex,
                                                           resolutions: Set(resolutions), epsilon: epsilon, pcaEpsilon: pcaEpsilon)
             } catch let e as LRPError { throw LRPError("\(path): \(e.message)") }
+            let seconds = Date().timeIntervalSince(started)
             let stem = ExplanationFiles.stem(for: url, taken: &taken)
             for r in resolutions {
                 guard let map = explanation.maps[r] else { continue }
                 let files = ExplanationFiles(directory: outDir, stem: stem, variant: r.rawValue)
-                pending.append((files, map, image, explanation.summary(model: m, resolution: r, input: path)))
+                var summary = explanation.summary(model: m, resolution: r, input: path)
+                summary["timeSeconds"] = seconds
+                summary["timeNote"] = "dense SIFT + Fisher vector + scores + relevance at every requested resolution of this image"
+                pending.append((files, map, image, summary))
             }
             let rel = explanation.relevance
             notes.append("\(path): predicted \(m.classNames[rel.scores.indices.max { rel.scores[$0] < rel.scores[$1] }!]), "

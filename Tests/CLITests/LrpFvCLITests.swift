@@ -18,6 +18,13 @@ final class LrpFvCLITests: XCTestCase {
 
     // MARK: train / eval / explain
 
+    func testWithoutSubcommandPrintsHelp() throws {
+        let r = try fv([])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("SUBCOMMANDS"), r.stdout)
+        XCTAssertFalse(r.stderr.contains("error"), r.stderr)
+    }
+
     func testTrainEvalExplain() throws {
         let data = try makeDataset()
         let model = work.appendingPathComponent("m.safetensors")
@@ -54,6 +61,7 @@ final class LrpFvCLITests: XCTestCase {
             let mapSum = map.data.reduce(0.0) { $0 + Double($1) }
             XCTAssertEqual(sums["map"] ?? .nan, mapSum, accuracy: 1e-4 * max(1, abs(mapSum)))
             XCTAssertEqual((summary["target"] as? [String: Any])?["class"] as? String, "vert")
+            XCTAssertGreaterThan(summary["timeSeconds"] as? Double ?? 0, 0)
         }
     }
 

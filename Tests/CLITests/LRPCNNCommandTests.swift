@@ -220,53 +220,13 @@ final class LRPCNNCommandTests: XCTestCase {
 
     // MARK: helpers
 
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    func run(_ arguments: [String]) throws -> CommandOutcome {
+        try CommandRunner.run("lrp-cnn", arguments, in: work)
     }
 
-    func run(_ arguments: [String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = try Self.executable()
-        process.arguments = arguments
-        process.currentDirectoryURL = work
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                       stderr: String(decoding: e, as: UTF8.self))
-    }
-
-    /// The `lrp-cnn` built next to the test bundle (the test target depends on it).
-    static func executable() throws -> URL {
-        var dirs = [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        dirs += Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
-        for d in dirs {
-            let candidate = d.appendingPathComponent("lrp-cnn")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        throw XCTSkip("lrp-cnn executable not found next to the tests (looked in \(dirs.map(\.path)))")
-    }
-
-    func assertOneLineError(_ r: Outcome, mentions fragments: [String], context: String = "",
+    func assertOneLineError(_ r: CommandOutcome, mentions fragments: [String], context: String = "",
                             file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertNotEqual(r.status, 0, "\(context): exit status", file: file, line: line)
-        let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-        XCTAssertEqual(lines.count, 1, "\(context): stderr should be one line: \(r.stderr)", file: file, line: line)
-        XCTAssertTrue(r.stderr.hasPrefix("error: "), "\(context): \(r.stderr)", file: file, line: line)
-        for f in fragments {
-            XCTAssertTrue(r.stderr.contains(f), "\(context): '\(r.stderr)' does not mention '\(f)'", file: file, line: line)
-        }
-    }
-
-    func assertNoFiles(_ dir: URL, file: StaticString = #filePath, line: UInt = #line) {
-        let contents = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        XCTAssertEqual(contents, [], "files left in \(dir.path)", file: file, line: line)
+        assertErrorLine(r, mentions: fragments, context: context, file: file, line: line)
     }
 
     /// A label file "label 0" ... "label n-1".

@@ -166,50 +166,14 @@ final class LrpFvCLITests: XCTestCase {
         return out
     }
 
-    struct FvOutcome { var status: Int32; var stdout: String; var stderr: String }
-
-    func fv(_ arguments: [String]) throws -> FvOutcome {
-        let process = Process()
-        process.executableURL = try Self.executable()
-        process.arguments = arguments
-        process.currentDirectoryURL = work
-        var env = ProcessInfo.processInfo.environment
-        env["LRP_MODELS"] = work.path // never pick up a bundled model by accident
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return FvOutcome(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                         stderr: String(decoding: e, as: UTF8.self))
+    /// Runs `lrp-fv`; LRP_MODELS points at the work folder so that no bundled model is picked up
+    /// by accident.
+    func fv(_ arguments: [String]) throws -> CommandOutcome {
+        try CommandRunner.run("lrp-fv", arguments, in: work, environment: ["LRP_MODELS": work.path])
     }
 
-    static func executable() throws -> URL {
-        var dirs = [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        dirs += Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
-        for d in dirs {
-            let candidate = d.appendingPathComponent("lrp-fv")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        throw XCTSkip("lrp-fv executable not found next to the tests (looked in \(dirs.map(\.path)))")
-    }
-
-    func assertOneLineError(_ r: FvOutcome, mentions fragments: [String], context: String = "",
+    func assertOneLineError(_ r: CommandOutcome, mentions fragments: [String], context: String = "",
                             file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(r.status, 1, "\(context): exit status; stderr \(r.stderr)", file: file, line: line)
-        let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-        XCTAssertEqual(lines.count, 1, "\(context): stderr should be one line: \(r.stderr)", file: file, line: line)
-        XCTAssertTrue(r.stderr.hasPrefix("error: "), "\(context): \(r.stderr)", file: file, line: line)
-        for f in fragments {
-            XCTAssertTrue(r.stderr.contains(f), "\(context): '\(r.stderr)' does not mention '\(f)'", file: file, line: line)
-        }
-    }
-
-    func assertNoFiles(_ dir: URL, file: StaticString = #filePath, line: UInt = #line) {
-        let contents = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        XCTAssertEqual(contents, [], "files left in \(dir.path)", file: file, line: line)
+        assertErrorLine(r, mentions: fragments, exitStatus: 1, context: context, file: file, line: line)
     }
 }

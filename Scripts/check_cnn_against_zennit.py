@@ -21,7 +21,10 @@ weights are available here) the script
 3. runs `lrp-cnn explain --model X.onnx --input-npy IN.npy` for the same cases on every export and
    compares maps (`.relevance.npy`, C×H×W): max|ours − zennit| / max|zennit| per sample, worst
    sample; pass at 1e-3 against zennit float64 (the exact map), zennit float32 shown beside it
-   together with zennit's own float32-vs-float64 error (the conditioning of the case);
+   together with zennit's own float32-vs-float64 error (the conditioning of the case); a case
+   above 1e-3 is "LIMIT" (at the float32 limit), not "FAIL", when its error is within 4× of what
+   rounding alone does: zennit's own float32 error, the float64 map's change under 2^-24
+   perturbations of weights and input, and zennit float32's error on 3 such perturbed copies;
 4. checks `lrp-cnn predict` top-5 against PyTorch: on the exact input tensors, and on the
    photographs (plus a 257×256 crop whose centre crop offset is a .5 case) with `--crop center` vs
    torchvision Resize(256)+CenterCrop(224) and the default mode vs Resize((224, 224));
@@ -186,8 +189,7 @@ class Case:
     def plan(self, preprocess):
         low = list(-MEAN[preprocess] / STD[preprocess])
         high = list((255 - MEAN[preprocess]) / STD[preprocess])
-        if preprocess == "caffe":              # channel order BGR
-            low, high = low[::-1], high[::-1]
+        # MEAN/STD are in the tensor's channel order already (Caffe: B, G, R), as lrp-cnn's bounds are.
         return RulePlan(self.preset, epsilon=1e-6 if self.epsilon is None else self.epsilon,
                         first_layer=self.first_layer, zbox_low=low, zbox_high=high, max_pool=self.max_pool,
                         cutoff=self.cutoff)
@@ -208,19 +210,32 @@ def cases_for(n_mapping, has_maxpool, quick):
     return out
 
 
-def perturbed_double(model, x, seed=1):
-    """float64 copies of the model and input with every parameter, buffer and input value scaled by
-    (1 + u·2^-24), u uniform in [-1, 1]: perturbations at float32's rounding level."""
+def perturbed(model, x, seed=1, dtype=torch.float64):
+    """Copies of the model and input in `dtype` with every parameter, buffer and input value scaled
+    by (1 + u·2^-24), u uniform in [-1, 1]: perturbations at float32's rounding level."""
     import copy
-    m = copy.deepcopy(model).double()
+    m = copy.deepcopy(model).to(dtype)
     g = torch.Generator().manual_seed(seed)
 
     def jitter(t):
-        return t * (1 + (torch.rand(t.shape, generator=g, dtype=torch.float64) * 2 - 1) * 2.0 ** -24)
+        u = torch.rand(t.shape, generator=g, dtype=torch.float64) * 2 - 1
+        return (t.double() * (1 + u * 2.0 ** -24)).to(dtype)
     with torch.no_grad():
         for t in list(m.parameters()) + [b for b in m.buffers() if b.is_floating_point()]:
             t.copy_(jitter(t))
-    return m, jitter(x.double())
+    return m, jitter(x)
+
+
+def float32_spread(model, xt, targets, plan, ref64, trials=3):
+    """How far float32 LRP may land from the exact map for rounding reasons alone: the worst of
+    (a) the exact (float64) map's change under 2^-24 perturbations of weights and input and
+    (b) zennit's own float32 maps of `trials` such perturbed copies, against the exact map."""
+    pm, px = perturbed(model, xt)
+    spread = rel_err(relevance(pm, px, targets, plan)[0], ref64)
+    for t in range(trials):
+        pm, px = perturbed(model, xt, seed=2 + t, dtype=torch.float32)
+        spread = max(spread, rel_err(relevance(pm, px, targets, plan)[0], ref64))
+    return spread
 
 
 def rel_err(ours, ref):
@@ -281,6 +296,20 @@ def main(argv=None):
             shutil.rmtree(work, ignore_errors=True)
     print_tables(relevance_rows, variant_rows, predict_rows, layer_rows, variants, failures, limited)
     return 1 if failures else 0
+
+
+def limit_status(status, e64, self32, key, spread, cache):
+    """A failed comparison becomes "float32 limit" when its error is within 4× of what rounding
+    alone does to float32 LRP on this case (zennit's own float32 error, `float32_spread`); the
+    spread is computed once per case (`key`) and kept in `cache`."""
+    if status is not False or not (e64 == e64):
+        return status
+    if key not in cache:
+        cache[key] = spread()
+    sens = cache[key]
+    if e64 <= 4 * max(sens, self32):
+        return f"float32 limit: rounding-level perturbations move float32 LRP by up to {sens:.1e}"
+    return status
 
 
 def check_architecture(arch, args, exe, work, photos, relevance_rows, variant_rows, predict_rows, layer_rows,
@@ -353,7 +382,7 @@ def check_architecture(arch, args, exe, work, photos, relevance_rows, variant_ro
         failures += not ok
 
     # relevance
-    sweep_refs = {}
+    sweep_refs, sweep_plans = {}, {}
     for case in cases:
         plan = case.plan(pre)
         ref32, _ = relevance(model, xt, targets, plan)
@@ -365,6 +394,7 @@ def check_architecture(arch, args, exe, work, photos, relevance_rows, variant_ro
             ref64 = ref64.astype(np.float64)
         if case.preset == "epsilon-plus-flat" and case.first_layer is None:
             sweep_refs[case.cutoff] = (ref32, ref64)
+            sweep_plans[case.cutoff] = plan
         for vi, v in enumerate(variants):
             if vi > 0 and case.cutoff not in (0, n_mapping // 2):
                 continue
@@ -389,16 +419,9 @@ def check_architecture(arch, args, exe, work, photos, relevance_rows, variant_ro
                     e64 = rel_err(ours, ref64) if ref64 is not None else float("nan")
                     status = (e64 if ref64 is not None else e32) <= TOLERANCE
             self32 = rel_err(ref32, ref64) if ref64 is not None else float("nan")
-            if status is False and ref64 is not None:
-                # Is the float64 map itself this sensitive to float32-sized rounding?
-                if case.name not in sensitivity:
-                    pm, px = perturbed_double(model, xt)
-                    sensitivity[case.name] = rel_err(relevance(pm, px, targets, case.plan(pre))[0], ref64)
-                    del pm
-                sens = sensitivity[case.name]
-                if e64 <= 4 * max(sens, self32):
-                    status = f"float32 limit: 2^-24 perturbations move the exact map by {sens:.1e}"
-                    limited += 1
+            status = limit_status(status, e64, self32, f"{case.name}@{case.cutoff}", lambda: float32_spread(
+                model, xt, targets, case.plan(pre), ref64), sensitivity)
+            limited += str(status).startswith("float32 limit")
             row = (arch, v, case.name, case.cutoff, e64, e32, self32, status)
             (relevance_rows if vi == 0 else variant_rows).append(row)
             failures += status is not True and not str(status).startswith("float32 limit")
@@ -417,8 +440,12 @@ def check_architecture(arch, args, exe, work, photos, relevance_rows, variant_ro
             e64 = rel_err(ours, ref64) if ref64 is not None else float("nan")
             status = (e64 if ref64 is not None else e32) <= TOLERANCE
         self32 = rel_err(ref32, ref64) if ref64 is not None else float("nan")
+        # The same case as the single-K run of epsilon-plus-flat at this K (same spread).
+        status = limit_status(status, e64, self32, f"epsilon-plus-flat@{k}", lambda: float32_spread(
+            model, xt, targets, sweep_plans[k], ref64), sensitivity)
+        limited += str(status).startswith("float32 limit")
         relevance_rows.append((arch, variants[0], "epsilon-plus-flat (--cutoff all)", k, e64, e32, self32, status))
-        failures += status is not True
+        failures += status is not True and not str(status).startswith("float32 limit")
     print(f"[{arch}] {len(cases)} cases, {n_mapping} mapping layers, {time.time() - t0:.0f} s", flush=True)
     return failures, limited
 
@@ -458,7 +485,7 @@ def print_tables(relevance_rows, variant_rows, predict_rows, layer_rows, variant
     for a, v, n, got, ok in layer_rows:
         print(f"{a:14} {v:12} PyTorch {n:>4}  lrp-cnn {got:>4}  {verdict(ok)}")
     print(f"\n{failures} failure(s); {limited} relevance comparison(s) above {TOLERANCE:g} that are at the float32 "
-          f"limit (error ≤ 4x the larger of zennit's own float32 error and the exact map's change under 2^-24 "
+          f"limit (error ≤ 4x the largest of zennit's own float32 error, the exact map's change and zennit float32's error under 2^-24 "
           f"perturbations of weights and input)")
 
 

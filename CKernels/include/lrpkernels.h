@@ -231,17 +231,6 @@ int lrp_alphabeta_normalize(const float *r, const float *pn, const float *pnNeg,
                             int spatialBegin, int spatialEnd, float alpha, float beta, float stabilizer,
                             float *ab);
 
-/** @brief The layer output from the stacked products of ::lrp_alphabeta_normalize:
- ** `z = w+ x+ + w- x+ (+ w+ x- + w- x-) + bias`, so that a forward pass that keeps the products
- ** for the relevance pass needs no separate product for its output.
- ** @param pn     products for x+ `float[groups][2][outPerGroup][spatial]`.
- ** @param pnNeg  products for x- (same layout) or NULL.
- ** @param bias   `float[groups*outPerGroup]` or NULL.
- ** @param z      out: `float[groups*outPerGroup][spatial]`, positions `[spatialBegin, spatialEnd)`.
- ** @return ::LRP_OK or ::LRP_E_ARGUMENT. */
-int lrp_alphabeta_output(const float *pn, const float *pnNeg, const float *bias, int groups, int outPerGroup,
-                         int spatial, int spatialBegin, int spatialEnd, float *z);
-
 /** @brief Whether any of the @a n values is negative (used to skip the x- half of alpha-beta). */
 int lrp_has_negative(const float *x, size_t n);
 

@@ -60,36 +60,6 @@ int lrp_alphabeta_normalize(const float *r, const float *pn, const float *pnNeg,
   return LRP_OK;
 }
 
-LRP_BODY void stacked_output_body(const float *pp, const float *pn, const float *qp, const float *qn, float b,
-                                  size_t n, float *z) {
-  if (qp) {
-    for (size_t i = 0; i < n; i++) z[i] = (pp[i] + pn[i]) + (qp[i] + qn[i]) + b;
-  } else {
-    for (size_t i = 0; i < n; i++) z[i] = pp[i] + pn[i] + b;
-  }
-}
-LRP_DUAL(stacked_output, stacked_output_body,
-         (const float *pp, const float *pn, const float *qp, const float *qn, float b, size_t n, float *z),
-         (pp, pn, qp, qn, b, n, z))
-
-int lrp_alphabeta_output(const float *pn, const float *pnNeg, const float *bias, int groups, int outPerGroup,
-                         int spatial, int spatialBegin, int spatialEnd, float *z) {
-  if (!pn || !z || groups <= 0 || outPerGroup <= 0 || spatial <= 0) return LRP_E_ARGUMENT;
-  if (spatialBegin < 0 || spatialEnd > spatial || spatialBegin > spatialEnd) return LRP_E_ARGUMENT;
-  const size_t n = (size_t)(spatialEnd - spatialBegin), S = (size_t)spatial;
-  for (int k = 0; k < groups; k++) {
-    for (int o = 0; o < outPerGroup; o++) {
-      const int oc = k * outPerGroup + o;
-      const size_t posRow = ((size_t)(2 * k) * outPerGroup + o) * S + spatialBegin;
-      const size_t negRow = ((size_t)(2 * k + 1) * outPerGroup + o) * S + spatialBegin;
-      stacked_output_dispatch(pn + posRow, pn + negRow, pnNeg ? pnNeg + posRow : NULL,
-                              pnNeg ? pnNeg + negRow : NULL, bias ? bias[oc] : 0.0f, n,
-                              z + (size_t)oc * S + spatialBegin);
-    }
-  }
-  return LRP_OK;
-}
-
 int lrp_has_negative(const float *x, size_t n) {
   /* branch-free blocks so the common all-positive case stays fast */
   size_t i = 0;

@@ -486,11 +486,14 @@ static int stats_sparse(const float *data, int n, int d, const float *means, con
   return LRP_OK;
 }
 
-static int check_stats_args(int n, int d, int k, int numCells, int per, int k0, int k1,
-                            const float *means, const float *covariances, const float *priors, const float *stats) {
+/* Shared precondition of the statistics and relevance kernels: sizes, the part [begin, end) of
+ * 0..limit-1 a call works on (components for statistics, descriptors for relevance), and the
+ * model and per-call buffer pointers. */
+static int check_fisher_args(int n, int d, int k, int numCells, int per, int begin, int end, int limit,
+                             const float *means, const float *covariances, const float *priors, const float *buffer) {
   if (n < 0 || d < 1 || k < 1 || numCells < 1 || per < 1) return LRP_E_ARGUMENT;
-  if (k0 < 0 || k1 < k0 || k1 > k) return LRP_E_ARGUMENT;
-  if (!means || !covariances || !priors || !stats) return LRP_E_ARGUMENT;
+  if (begin < 0 || end < begin || end > limit) return LRP_E_ARGUMENT;
+  if (!means || !covariances || !priors || !buffer) return LRP_E_ARGUMENT;
   return LRP_OK;
 }
 
@@ -501,8 +504,8 @@ int lrp_fisher_cell_statistics(const float *data, int numData, int dimension,
                                int clusterBegin, int clusterEnd, int algorithm,
                                float *stats, int32_t *counts, void *workspace, size_t workspaceSize) {
   const int n = numData, d = dimension, k = numClusters;
-  if (check_stats_args(n, d, k, numCells, cellsPerDescriptor, clusterBegin, clusterEnd, means, covariances, priors,
-                       stats) != LRP_OK) return LRP_E_ARGUMENT;
+  if (check_fisher_args(n, d, k, numCells, cellsPerDescriptor, clusterBegin, clusterEnd, k, means, covariances, priors,
+                        stats) != LRP_OK) return LRP_E_ARGUMENT;
   if (n > 0 && (!data || !posteriors || !cells)) return LRP_E_ARGUMENT;
   if (algorithm < LRP_FISHER_AUTO || algorithm > LRP_FISHER_GEMM) return LRP_E_ARGUMENT;
   if (n > 0 && check_cells(cells, n, cellsPerDescriptor, numCells) != LRP_OK) return LRP_E_ARGUMENT;
@@ -528,8 +531,8 @@ int lrp_fisher_cell_statistics_csr(const float *data, int numData, int dimension
                                    int numCells, int clusterBegin, int clusterEnd,
                                    float *stats, int32_t *counts, void *workspace, size_t workspaceSize) {
   const int n = numData, d = dimension, k = numClusters;
-  if (check_stats_args(n, d, k, numCells, cellsPerDescriptor, clusterBegin, clusterEnd, means, covariances, priors,
-                       stats) != LRP_OK) return LRP_E_ARGUMENT;
+  if (check_fisher_args(n, d, k, numCells, cellsPerDescriptor, clusterBegin, clusterEnd, k, means, covariances, priors,
+                        stats) != LRP_OK) return LRP_E_ARGUMENT;
   if (!rowStart || (n > 0 && (!data || !cells || (rowStart[n] > 0 && (!components || !values)))))
     return LRP_E_ARGUMENT;
   if (check_csr(rowStart, components, n, k) != LRP_OK) return LRP_E_ARGUMENT;
@@ -763,14 +766,6 @@ static int relevance_gemm(const float *data, int d, const float *means, const fl
   return LRP_OK;
 }
 
-static int check_relevance_args(int n, int d, int k, int numCells, int per, int l0, int l1,
-                                const float *means, const float *covariances, const float *priors, const float *ratios) {
-  if (n < 0 || d < 1 || k < 1 || numCells < 1 || per < 1) return LRP_E_ARGUMENT;
-  if (l0 < 0 || l1 < l0 || l1 > n) return LRP_E_ARGUMENT;
-  if (!means || !covariances || !priors || !ratios) return LRP_E_ARGUMENT;
-  return LRP_OK;
-}
-
 int lrp_fisher_relevance(const float *data, int numData, int dimension,
                          const float *means, const float *covariances, const float *priors,
                          int numClusters, const float *posteriors,
@@ -778,8 +773,8 @@ int lrp_fisher_relevance(const float *data, int numData, int dimension,
                          const float *ratios, int dataBegin, int dataEnd, int algorithm,
                          float *relevance, void *workspace, size_t workspaceSize) {
   const int n = numData, d = dimension, k = numClusters;
-  if (check_relevance_args(n, d, k, numCells, cellsPerDescriptor, dataBegin, dataEnd, means, covariances, priors,
-                           ratios) != LRP_OK) return LRP_E_ARGUMENT;
+  if (check_fisher_args(n, d, k, numCells, cellsPerDescriptor, dataBegin, dataEnd, n, means, covariances, priors,
+                        ratios) != LRP_OK) return LRP_E_ARGUMENT;
   if (algorithm < LRP_FISHER_AUTO || algorithm > LRP_FISHER_GEMM) return LRP_E_ARGUMENT;
   if (dataBegin == dataEnd) return LRP_OK;
   if (!data || !posteriors || !cells || !relevance) return LRP_E_ARGUMENT;
@@ -805,8 +800,8 @@ int lrp_fisher_relevance_csr(const float *data, int numData, int dimension,
                              const float *ratios, int dataBegin, int dataEnd,
                              float *relevance, void *workspace, size_t workspaceSize) {
   const int n = numData, d = dimension, k = numClusters;
-  if (check_relevance_args(n, d, k, numCells, cellsPerDescriptor, dataBegin, dataEnd, means, covariances, priors,
-                           ratios) != LRP_OK) return LRP_E_ARGUMENT;
+  if (check_fisher_args(n, d, k, numCells, cellsPerDescriptor, dataBegin, dataEnd, n, means, covariances, priors,
+                        ratios) != LRP_OK) return LRP_E_ARGUMENT;
   if (dataBegin == dataEnd) return LRP_OK;
   if (!data || !rowStart || !cells || !relevance || (rowStart[n] > 0 && (!components || !values)))
     return LRP_E_ARGUMENT;

@@ -16,6 +16,11 @@ int lrp_pool_check(const LrpPoolGeometry *g) {
   return LRP_OK;
 }
 
+/* A valid geometry and a channel range [begin, end) inside it (every kernel's precondition). */
+static int pool_channels_ok(const LrpPoolGeometry *g, int begin, int end) {
+  return lrp_pool_check(g) == LRP_OK && begin >= 0 && end <= g->channels && begin <= end;
+}
+
 /* Taps [*k0, *k1) of a window starting at `start` that fall inside [0, size). */
 static inline void tap_range(int start, int dilation, int kernel, int size, int *k0, int *k1) {
   int a = 0, b = kernel;
@@ -59,8 +64,7 @@ static inline float avg_divisor(const LrpPoolGeometry *g, int hs, int ws, int kh
 }
 
 int lrp_maxpool_forward(const LrpPoolGeometry *g, const float *x, float *y, int channelBegin, int channelEnd) {
-  if (lrp_pool_check(g) != LRP_OK || !x || !y || channelBegin < 0 || channelEnd > g->channels ||
-      channelBegin > channelEnd)
+  if (!pool_channels_ok(g, channelBegin, channelEnd) || !x || !y)
     return LRP_E_ARGUMENT;
   const size_t HW = (size_t)g->inHeight * g->inWidth, OHW = (size_t)g->outHeight * g->outWidth;
   for (int c = channelBegin; c < channelEnd; c++) {
@@ -83,8 +87,7 @@ int lrp_maxpool_forward(const LrpPoolGeometry *g, const float *x, float *y, int 
 }
 
 int lrp_avgpool_forward(const LrpPoolGeometry *g, const float *x, float *y, int channelBegin, int channelEnd) {
-  if (lrp_pool_check(g) != LRP_OK || !x || !y || channelBegin < 0 || channelEnd > g->channels ||
-      channelBegin > channelEnd)
+  if (!pool_channels_ok(g, channelBegin, channelEnd) || !x || !y)
     return LRP_E_ARGUMENT;
   const size_t HW = (size_t)g->inHeight * g->inWidth, OHW = (size_t)g->outHeight * g->outWidth;
   for (int c = channelBegin; c < channelEnd; c++) {
@@ -105,8 +108,7 @@ int lrp_avgpool_forward(const LrpPoolGeometry *g, const float *x, float *y, int 
 
 int lrp_maxpool_backward_wta(const LrpPoolGeometry *g, const float *x, const float *r, float *rin,
                              int channelBegin, int channelEnd) {
-  if (lrp_pool_check(g) != LRP_OK || !x || !r || !rin || channelBegin < 0 || channelEnd > g->channels ||
-      channelBegin > channelEnd)
+  if (!pool_channels_ok(g, channelBegin, channelEnd) || !x || !r || !rin)
     return LRP_E_ARGUMENT;
   const size_t HW = (size_t)g->inHeight * g->inWidth, OHW = (size_t)g->outHeight * g->outWidth;
   for (int c = channelBegin; c < channelEnd; c++) {
@@ -133,8 +135,7 @@ int lrp_maxpool_backward_wta(const LrpPoolGeometry *g, const float *x, const flo
 
 int lrp_pool_backward_proportional(const LrpPoolGeometry *g, const float *x, const float *r, float *rin,
                                    int sumPooling, float stabilizer, int channelBegin, int channelEnd) {
-  if (lrp_pool_check(g) != LRP_OK || !x || !r || !rin || channelBegin < 0 || channelEnd > g->channels ||
-      channelBegin > channelEnd)
+  if (!pool_channels_ok(g, channelBegin, channelEnd) || !x || !r || !rin)
     return LRP_E_ARGUMENT;
   const size_t HW = (size_t)g->inHeight * g->inWidth, OHW = (size_t)g->outHeight * g->outWidth;
   for (int c = channelBegin; c < channelEnd; c++) {
@@ -163,8 +164,7 @@ int lrp_pool_backward_proportional(const LrpPoolGeometry *g, const float *x, con
 }
 
 int lrp_pool_backward_flat(const LrpPoolGeometry *g, const float *r, float *rin, int channelBegin, int channelEnd) {
-  if (lrp_pool_check(g) != LRP_OK || !r || !rin || channelBegin < 0 || channelEnd > g->channels ||
-      channelBegin > channelEnd)
+  if (!pool_channels_ok(g, channelBegin, channelEnd) || !r || !rin)
     return LRP_E_ARGUMENT;
   const size_t HW = (size_t)g->inHeight * g->inWidth, OHW = (size_t)g->outHeight * g->outWidth;
   for (int c = channelBegin; c < channelEnd; c++) {

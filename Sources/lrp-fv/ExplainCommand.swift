@@ -79,7 +79,7 @@ struct ExplainCommand: ParsableCommand {
                 written += try files.write(heatmap: map, relevance: nil, image: image, summary: summary, colormap: colormap)
             }
         } catch {
-            for url in written { try? FileManager.default.removeItem(at: url) }
+            ExplanationFiles.remove(written)
             throw error
         }
         notes.forEach(Stderr.line)

@@ -61,28 +61,20 @@ public enum FisherEncoding {
         _ = BLASThreads.singleThreaded
         var stats = [Float](repeating: 0, count: cells.numCells * 2 * k * d)
         var counts = [Int32](repeating: 0, count: cells.numCells)
-        let chunks = max(1, min(threads, k))
-        var status = [Int32](repeating: 0, count: chunks)
         let wsSize = lrp_fisher_workspace_size(Int32(count), Int32(d), Int32(k), Int32(cells.numCells))
-        withPointers(data, gmm, posteriors, cells.indices) { x, mu, cov, pri, q, cl in
-            stats.withUnsafeMutableBufferPointer { sp in
-                counts.withUnsafeMutableBufferPointer { cp in
-                    status.withUnsafeMutableBufferPointer { stp in
-                        let s = sp.baseAddress!, c = cp.baseAddress!, st = stp.baseAddress!
-                        Parallel.forEach(chunks) { w in
-                            let k0 = k * w / chunks, k1 = k * (w + 1) / chunks
-                            let ws = UnsafeMutableRawPointer.allocate(byteCount: max(wsSize, 1), alignment: 64)
-                            defer { ws.deallocate() }
-                            st[w] = lrp_fisher_cell_statistics(x, Int32(count), Int32(d), mu, cov, pri, Int32(k), q,
-                                                               cl, Int32(cells.cellsPerDescriptor), Int32(cells.numCells),
-                                                               Int32(k0), Int32(k1), Int32(algorithm.rawValue),
-                                                               s, w == 0 ? c : nil, ws, wsSize)
-                        }
+        try withPointers(data, gmm, posteriors, cells.indices) { x, mu, cov, pri, q, cl in
+            try stats.withUnsafeMutableBufferPointer { sp in
+                try counts.withUnsafeMutableBufferPointer { cp in
+                    try KernelParts.run(extent: k, threads: threads, workspaceBytes: wsSize,
+                                        failure: "Fisher statistics failed") { ks, first, ws in
+                        lrp_fisher_cell_statistics(x, Int32(count), Int32(d), mu, cov, pri, Int32(k), q,
+                                                   cl, Int32(cells.cellsPerDescriptor), Int32(cells.numCells),
+                                                   Int32(ks.lowerBound), Int32(ks.upperBound), Int32(algorithm.rawValue),
+                                                   sp.baseAddress!, first ? cp.baseAddress! : nil, ws, wsSize)
                     }
                 }
             }
         }
-        if let bad = status.first(where: { $0 != LRP_OK.rawValue }) { throw LRPError("Fisher statistics failed (status \(bad))") }
         return (stats, counts)
     }
 
@@ -100,30 +92,22 @@ public enum FisherEncoding {
         _ = BLASThreads.singleThreaded
         var stats = [Float](repeating: 0, count: cells.numCells * 2 * k * d)
         var counts = [Int32](repeating: 0, count: cells.numCells)
-        let chunks = max(1, min(threads, k))
-        var status = [Int32](repeating: 0, count: chunks)
         let wsSize = lrp_fisher_workspace_size(Int32(count), Int32(d), Int32(k), Int32(cells.numCells))
-        withPointers(data, gmm, [], cells.indices) { x, mu, cov, pri, _, cl in
-            posteriors.withPointers { rs, comp, val in
-                stats.withUnsafeMutableBufferPointer { sp in
-                    counts.withUnsafeMutableBufferPointer { cp in
-                        status.withUnsafeMutableBufferPointer { stp in
-                            let s = sp.baseAddress!, c = cp.baseAddress!, st = stp.baseAddress!
-                            Parallel.forEach(chunks) { w in
-                                let k0 = k * w / chunks, k1 = k * (w + 1) / chunks
-                                let ws = UnsafeMutableRawPointer.allocate(byteCount: max(wsSize, 1), alignment: 64)
-                                defer { ws.deallocate() }
-                                st[w] = lrp_fisher_cell_statistics_csr(x, Int32(count), Int32(d), mu, cov, pri, Int32(k),
-                                                                       rs, comp, val, cl, Int32(cells.cellsPerDescriptor),
-                                                                       Int32(cells.numCells), Int32(k0), Int32(k1),
-                                                                       s, w == 0 ? c : nil, ws, wsSize)
-                            }
+        try withPointers(data, gmm, [], cells.indices) { x, mu, cov, pri, _, cl in
+            try posteriors.withPointers { rs, comp, val in
+                try stats.withUnsafeMutableBufferPointer { sp in
+                    try counts.withUnsafeMutableBufferPointer { cp in
+                        try KernelParts.run(extent: k, threads: threads, workspaceBytes: wsSize,
+                                            failure: "Fisher statistics failed") { ks, first, ws in
+                            lrp_fisher_cell_statistics_csr(x, Int32(count), Int32(d), mu, cov, pri, Int32(k),
+                                                           rs, comp, val, cl, Int32(cells.cellsPerDescriptor),
+                                                           Int32(cells.numCells), Int32(ks.lowerBound), Int32(ks.upperBound),
+                                                           sp.baseAddress!, first ? cp.baseAddress! : nil, ws, wsSize)
                         }
                     }
                 }
             }
         }
-        if let bad = status.first(where: { $0 != LRP_OK.rawValue }) { throw LRPError("Fisher statistics failed (status \(bad))") }
         return (stats, counts)
     }
 
@@ -152,14 +136,14 @@ public enum FisherEncoding {
     /// Borrows raw pointers of the model and data arrays for a kernel call.
     static func withPointers<R>(_ data: [Float], _ gmm: GMMParameters, _ q: [Float], _ cells: [Int32],
                                 _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
-                                         UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int32>) -> R) -> R {
-        data.withUnsafeBufferPointer { x in
-            gmm.means.withUnsafeBufferPointer { mu in
-                gmm.covariances.withUnsafeBufferPointer { cov in
-                    gmm.priors.withUnsafeBufferPointer { pri in
-                        q.withUnsafeBufferPointer { qq in
-                            cells.withUnsafeBufferPointer { cl in
-                                body(x.baseAddress ?? UnsafePointer(bitPattern: 16)!, mu.baseAddress!, cov.baseAddress!,
+                                         UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int32>) throws -> R) rethrows -> R {
+        try data.withUnsafeBufferPointer { x in
+            try gmm.means.withUnsafeBufferPointer { mu in
+                try gmm.covariances.withUnsafeBufferPointer { cov in
+                    try gmm.priors.withUnsafeBufferPointer { pri in
+                        try q.withUnsafeBufferPointer { qq in
+                            try cells.withUnsafeBufferPointer { cl in
+                                try body(x.baseAddress ?? UnsafePointer(bitPattern: 16)!, mu.baseAddress!, cov.baseAddress!,
                                      pri.baseAddress!, qq.baseAddress ?? UnsafePointer(bitPattern: 16)!,
                                      cl.baseAddress ?? UnsafePointer(bitPattern: 16)!)
                             }

@@ -26,28 +26,20 @@ public enum FisherRelevanceKernel {
         _ = BLASThreads.singleThreaded
         var out = [Float](repeating: 0, count: count * d)
         if count == 0 { return out }
-        let chunks = max(1, min(threads, count))
-        var status = [Int32](repeating: 0, count: chunks)
         let wsSize = lrp_fisher_relevance_workspace_size(Int32(count), Int32(d), Int32(k), Int32(cells.numCells))
-        FisherEncoding.withPointers(data, gmm, posteriors, cells.indices) { x, mu, cov, pri, q, cl in
-            ratios.withUnsafeBufferPointer { rp in
-                out.withUnsafeMutableBufferPointer { op in
-                    status.withUnsafeMutableBufferPointer { stp in
-                        let r = rp.baseAddress!, o = op.baseAddress!, st = stp.baseAddress!
-                        Parallel.forEach(chunks) { w in
-                            let l0 = count * w / chunks, l1 = count * (w + 1) / chunks
-                            let ws = UnsafeMutableRawPointer.allocate(byteCount: max(wsSize, 1), alignment: 64)
-                            defer { ws.deallocate() }
-                            st[w] = lrp_fisher_relevance(x, Int32(count), Int32(d), mu, cov, pri, Int32(k), q,
-                                                         cl, Int32(cells.cellsPerDescriptor), Int32(cells.numCells),
-                                                         r, Int32(l0), Int32(l1), Int32(algorithm.rawValue),
-                                                         o + l0 * d, ws, wsSize)
-                        }
+        try FisherEncoding.withPointers(data, gmm, posteriors, cells.indices) { x, mu, cov, pri, q, cl in
+            try ratios.withUnsafeBufferPointer { rp in
+                try out.withUnsafeMutableBufferPointer { op in
+                    try KernelParts.run(extent: count, threads: threads, workspaceBytes: wsSize,
+                                        failure: "Fisher relevance failed") { ls, _, ws in
+                        lrp_fisher_relevance(x, Int32(count), Int32(d), mu, cov, pri, Int32(k), q,
+                                             cl, Int32(cells.cellsPerDescriptor), Int32(cells.numCells),
+                                             rp.baseAddress!, Int32(ls.lowerBound), Int32(ls.upperBound),
+                                             Int32(algorithm.rawValue), op.baseAddress! + ls.lowerBound * d, ws, wsSize)
                     }
                 }
             }
         }
-        if let bad = status.first(where: { $0 != LRP_OK.rawValue }) { throw LRPError("Fisher relevance failed (status \(bad))") }
         return out
     }
     /// `relevance` (sparse algorithm) from compressed sparse rows of posteriors — those the
@@ -66,30 +58,22 @@ public enum FisherRelevanceKernel {
         _ = BLASThreads.singleThreaded
         var out = [Float](repeating: 0, count: count * d)
         if count == 0 { return out }
-        let chunks = max(1, min(threads, count))
-        var status = [Int32](repeating: 0, count: chunks)
         let wsSize = lrp_fisher_relevance_workspace_size(Int32(count), Int32(d), Int32(k), Int32(cells.numCells))
-        FisherEncoding.withPointers(data, gmm, [], cells.indices) { x, mu, cov, pri, _, cl in
-            posteriors.withPointers { rs, comp, val in
-                ratios.withUnsafeBufferPointer { rp in
-                    out.withUnsafeMutableBufferPointer { op in
-                        status.withUnsafeMutableBufferPointer { stp in
-                            let r = rp.baseAddress!, o = op.baseAddress!, st = stp.baseAddress!
-                            Parallel.forEach(chunks) { w in
-                                let l0 = count * w / chunks, l1 = count * (w + 1) / chunks
-                                let ws = UnsafeMutableRawPointer.allocate(byteCount: max(wsSize, 1), alignment: 64)
-                                defer { ws.deallocate() }
-                                st[w] = lrp_fisher_relevance_csr(x, Int32(count), Int32(d), mu, cov, pri, Int32(k),
-                                                                 rs, comp, val, cl, Int32(cells.cellsPerDescriptor),
-                                                                 Int32(cells.numCells), r, Int32(l0), Int32(l1),
-                                                                 o + l0 * d, ws, wsSize)
-                            }
+        try FisherEncoding.withPointers(data, gmm, [], cells.indices) { x, mu, cov, pri, _, cl in
+            try posteriors.withPointers { rs, comp, val in
+                try ratios.withUnsafeBufferPointer { rp in
+                    try out.withUnsafeMutableBufferPointer { op in
+                        try KernelParts.run(extent: count, threads: threads, workspaceBytes: wsSize,
+                                            failure: "Fisher relevance failed") { ls, _, ws in
+                            lrp_fisher_relevance_csr(x, Int32(count), Int32(d), mu, cov, pri, Int32(k),
+                                                     rs, comp, val, cl, Int32(cells.cellsPerDescriptor),
+                                                     Int32(cells.numCells), rp.baseAddress!, Int32(ls.lowerBound),
+                                                     Int32(ls.upperBound), op.baseAddress! + ls.lowerBound * d, ws, wsSize)
                         }
                     }
                 }
             }
         }
-        if let bad = status.first(where: { $0 != LRP_OK.rawValue }) { throw LRPError("Fisher relevance failed (status \(bad))") }
         return out
     }
 }

@@ -64,11 +64,11 @@ public struct SparsePosteriors: Sendable, Equatable {
     }
 
     /// Borrows the three arrays as C pointers (never nil, also when empty).
-    func withPointers<R>(_ body: (UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Float>) -> R) -> R {
-        rowStart.withUnsafeBufferPointer { r in
-            components.withUnsafeBufferPointer { c in
-                values.withUnsafeBufferPointer { v in
-                    body(r.baseAddress!, c.baseAddress ?? UnsafePointer(bitPattern: 16)!,
+    func withPointers<R>(_ body: (UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Float>) throws -> R) rethrows -> R {
+        try rowStart.withUnsafeBufferPointer { r in
+            try components.withUnsafeBufferPointer { c in
+                try values.withUnsafeBufferPointer { v in
+                    try body(r.baseAddress!, c.baseAddress ?? UnsafePointer(bitPattern: 16)!,
                          v.baseAddress ?? UnsafePointer(bitPattern: 16)!)
                 }
             }

@@ -79,6 +79,11 @@ final class LrpFvCLITests: XCTestCase {
         assertOneLineError(r, mentions: ["broken.jpg"])
         assertNoFiles(out)
 
+        let missing = data.appendingPathComponent("val/vert/missing.png").path
+        r = try fv(["explain", "--model", model.path, good, missing, "--out", out.path])
+        assertOneLineError(r, mentions: ["missing.png", "no such file"])
+        assertNoFiles(out)
+
         r = try fv(["explain", "--model", model.path, good, "--out", out.path, "--target", "giraffe"])
         assertOneLineError(r, mentions: ["giraffe"])
         assertNoFiles(out)

@@ -31,37 +31,3 @@ extension Graph {
         }
     }
 }
-
-extension LayerOp {
-    /// Compact human-readable description used in tables and messages.
-    public var shortDescription: String {
-        func window(_ kh: Int, _ kw: Int, _ sh: Int, _ sw: Int) -> String {
-            var s = "\(kh)x\(kw)"
-            if sh != 1 || sw != 1 { s += sh == sw ? " s\(sh)" : " s\(sh)x\(sw)" }
-            return s
-        }
-        switch self {
-        case .conv(let c):
-            var s = "conv \(window(c.kernelH, c.kernelW, c.strideH, c.strideW)) \(c.inChannels)->\(c.outChannels)"
-            if c.groups == c.inChannels && c.groups > 1 { s += " depthwise" } else if c.groups > 1 { s += " g\(c.groups)" }
-            if c.dilationH != 1 || c.dilationW != 1 { s += " d\(c.dilationH)" }
-            return s
-        case .linear(let l): return "linear \(l.inFeatures)->\(l.outFeatures)"
-        case .relu: return "relu"
-        case .clip(let lo, let hi):
-            if lo == 0 && hi == 6 { return "relu6" }
-            return "clip [\(lo), \(hi)]"
-        case .maxPool(let p): return "maxpool \(window(p.kernelH, p.kernelW, p.strideH, p.strideW))\(p.ceilMode ? " ceil" : "")"
-        case .averagePool(let p): return "avgpool \(window(p.kernelH, p.kernelW, p.strideH, p.strideW))\(p.ceilMode ? " ceil" : "")"
-        case .globalAveragePool: return "global avgpool"
-        case .channelAffine: return "channel affine"
-        case .add: return "add"
-        case .concat: return "concat"
-        case .reshape(let s): return "reshape \(ShapeMath.describe(s))"
-        case .pad(let p): return "pad \(p.top),\(p.left),\(p.bottom),\(p.right)"
-        case .lrn(let size, _, _, _): return "lrn \(size)"
-        case .identity: return "identity"
-        case .softmax: return "softmax"
-        }
-    }
-}

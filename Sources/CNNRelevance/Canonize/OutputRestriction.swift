@@ -69,16 +69,8 @@ extension Graph {
     /// the class axis).
     private static func isChannelwise(_ n: Node, shapes: [[Int]]) -> Bool {
         guard n.inputs.count == 1 else { return false }
-        switch n.op {
-        case .relu, .clip, .maxPool, .averagePool, .globalAveragePool, .channelAffine, .identity, .pad, .softmax:
-            return true
-        case .reshape:
-            // Only [C, 1, 1] <-> [C]: the class axis stays the only non-trivial one.
-            let inShape = shapes[n.inputs[0].index], outShape = shapes[n.output.index]
-            return inShape.dropFirst().allSatisfy { $0 == 1 } && outShape.dropFirst().allSatisfy { $0 == 1 }
-                && inShape.first == outShape.first
-        default:
-            return false
-        }
+        let io = NodeShapes(index: 0, name: n.name, label: n.name, inputs: [shapes[n.inputs[0].index]],
+                            output: shapes[n.output.index], global: .pixel)
+        return n.op.kind.isChannelwise(io)
     }
 }

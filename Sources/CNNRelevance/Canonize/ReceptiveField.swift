@@ -66,43 +66,11 @@ public struct ReceptiveField: Sendable, Equatable {
 extension Graph {
     /// Receptive field of every value (indexed like `valueShapes`) with respect to the input.
     public func receptiveFields() -> [ReceptiveField] {
-        let height = inputShape.count == 3 ? inputShape[1] : 1, width = inputShape.count == 3 ? inputShape[2] : 1
-        let global = ReceptiveField(sizeH: height, sizeW: width, jumpH: height, jumpW: width,
-                                    startH: Double(height - 1) / 2, startW: Double(width - 1) / 2, isGlobal: true)
+        let global = globalField
         var rf = [ReceptiveField](repeating: .pixel, count: valueShapes.count)
-        for n in nodes {
+        for (i, n) in nodes.enumerated() {
             let ins = n.inputs.map { rf[$0.index] }
-            let first = ins.first ?? .pixel
-            let result: ReceptiveField
-            switch n.op {
-            case .conv(let c):
-                result = first.isGlobal ? global : first.window(
-                    kernelH: c.kernelH, kernelW: c.kernelW, strideH: c.strideH, strideW: c.strideW,
-                    padTop: c.padTop, padLeft: c.padLeft, dilationH: c.dilationH, dilationW: c.dilationW)
-            case .maxPool(let p), .averagePool(let p):
-                let inShape = n.inputs.first.map { valueShapes[$0.index] } ?? []
-                let coversAll = inShape.count == 3 && p.kernelH >= inShape[1] && p.kernelW >= inShape[2]
-                    && valueShapes[n.output.index].dropFirst().allSatisfy { $0 == 1 }
-                result = first.isGlobal || coversAll ? global : first.window(
-                    kernelH: p.kernelH, kernelW: p.kernelW, strideH: p.strideH, strideW: p.strideW,
-                    padTop: p.padTop, padLeft: p.padLeft, dilationH: p.dilationH, dilationW: p.dilationW)
-            case .pad(let p):
-                var r = first
-                if !r.isGlobal {
-                    r.startH -= Double(p.top * r.jumpH)
-                    r.startW -= Double(p.left * r.jumpW)
-                }
-                result = r
-            case .linear, .globalAveragePool:
-                result = global
-            case .reshape(let shape):
-                let inShape = n.inputs.first.map { valueShapes[$0.index] } ?? []
-                result = (shape.count == 3 && inShape.count == 3 && shape.dropFirst() == inShape.dropFirst()) ? first : global
-            case .add, .concat:
-                result = ReceptiveField.union(ins)
-            case .lrn, .relu, .clip, .channelAffine, .identity, .softmax:
-                result = first
-            }
+            let result = n.op.kind.receptiveField(ins.isEmpty ? [.pixel] : ins, nodeShapes(i, global: global))
             rf[n.output.index] = result.isGlobal ? global : result
         }
         return rf

@@ -1,4 +1,3 @@
-// Public API shared by the engine and the CLI (contract by the lead; signatures kept, API added).
 import CKernels
 import Foundation
 import LRPCore
@@ -31,34 +30,38 @@ public struct MappingLayerInfo: Sendable {
 
 /// Runs a canonical `Graph` forward and explains it with a `RulePlan` at a chosen cut-off.
 ///
-/// Built once per model and plan: it checks the graph, assigns every mapping layer its rule
-/// (`Composite`) and precomputes the modified weights the rules need. `forward` and `explain`
-/// keep no state between calls and may run concurrently.
+/// Built once per model and plan: it checks the graph (`ForwardModel`), asks the composite for
+/// every node's rule and prepares the rules (modified weights). `forward` and `explain` keep no
+/// state between calls and may run concurrently.
 public final class Explainer: @unchecked Sendable {
     public let graph: Graph
     public let plan: RulePlan
-    let prepared: PreparedGraph
+    let model: ForwardModel
     let cutOff: CutOff
-    let rules: [Int: MappingRule]
+    /// The rule of every node, by node index.
+    let rules: [NodeRule]
     /// Values the relevance pass reads (kept by an explanation forward pass).
     let keep: [Bool]
 
+    var prepared: PreparedGraph { model.prepared }
+
     /// - Throws: `LRPError` if the graph contains something the plan cannot explain.
     public init(graph: Graph, plan: RulePlan) throws {
-        lrp_blas_set_threads(1)
         self.graph = graph
         self.plan = plan
-        prepared = try PreparedGraph(graph)
+        model = try ForwardModel(graph: graph)
         cutOff = CutOff(graph: graph)
-        let composite = Composite(plan: plan)
-        var rules: [Int: MappingRule] = [:]
-        for (k, layer) in prepared.mappingLayers.enumerated() {
-            let rule = composite.rule(mappingIndex: k, isLinear: layer.isLinear, inputChannels: layer.input.channels)
-            try rule.prepare(layer)
-            rules[layer.nodeIndex] = rule
+        let composite = try Composite(plan: plan)
+        try composite.validate(against: graph)
+        var rules: [NodeRule] = []
+        var number = 0
+        for node in model.prepared.nodes {
+            let isMapping = node.layer is MappingLayer
+            if isMapping { number += 1 }
+            rules.append(try node.layer.assignRule(composite, number: isMapping ? number : nil, node: node.shapes))
         }
         self.rules = rules
-        keep = ForwardRunner.valuesRead(prepared, rules: rules, plan: plan)
+        keep = ForwardRunner.valuesRead(model.prepared, rules: rules)
     }
 
     /// Number of mapping (conv/linear) layers; `--cutoff` accepts `0...mappingLayerCount`.
@@ -67,7 +70,9 @@ public final class Explainer: @unchecked Sendable {
     /// The mapping layers in the order `--cutoff` counts them, with their rules.
     public var mappingLayers: [MappingLayerInfo] {
         prepared.mappingLayers.enumerated().map { k, l in
-            MappingLayerInfo(number: k + 1, nodeIndex: l.nodeIndex, name: l.name, rule: rules[l.nodeIndex]?.name ?? "?")
+            var rule = "?"
+            if case .mapping(let r) = rules[l.nodeIndex] { rule = r.name }
+            return MappingLayerInfo(number: k + 1, nodeIndex: l.nodeIndex, name: l.name, rule: rule)
         }
     }
 
@@ -77,28 +82,14 @@ public final class Explainer: @unchecked Sendable {
     /// Forward pass on an `[N, C, H, W]` input matching `graph.inputShape`.
     ///
     /// - Parameter forExplanation: keep what the relevance pass reads: the activations its rules
-    ///   need, and for alpha-beta layers `w⁺x` and `w⁻x`, computed instead of `wx` (twice a plain
-    ///   forward's work on those layers, which the relevance pass then saves). With `false` only
-    ///   the logits are kept and the pass cannot be explained (`predict`).
+    ///   need, and for alpha-beta layers `w⁺x` and `w⁻x`. With `false` only the logits are kept
+    ///   and the pass cannot be explained (`ForwardModel.logits` does the same without a plan).
     public func forward(_ input: NDArray, forExplanation: Bool = true) throws -> ForwardPass {
-        let expected = prepared.inputShape
-        guard input.shape.count == 4, input.shape[0] >= 1, Array(input.shape[1...]) == expected else {
-            throw LRPError("input shape \(input.shape) does not match the model input [N, \(expected.map(String.init).joined(separator: ", "))]")
-        }
-        if let bad = input.data.firstIndex(where: { !$0.isFinite }) {
-            throw LRPError("the input contains a non-finite value (\(input.data[bad])) at flat index \(bad)")
-        }
-        let batch = input.shape[0]
-        let ctx = EngineContext(batch: batch, workspace: Workspace(), serial: false)
-        var logitsOnly = Array(repeating: false, count: prepared.shapes.count)
-        logitsOnly[prepared.logitValue] = true
-        let runner = ForwardRunner(graph: prepared, rules: forExplanation ? rules : [:],
-                                   keep: forExplanation ? keep : logitsOnly)
-        let (values, saved) = try runner.run(input: FloatBuffer(input.data), batch: batch, context: ctx)
-        let logitBuffer = values[prepared.logitValue]!
-        let logits = NDArray(shape: [batch, prepared.classes], data: logitBuffer.array)
-        return ForwardPass(batchSize: batch, logits: logits, values: values, saved: saved, owner: ObjectIdentifier(self),
-                           explainable: forExplanation)
+        let (logits, values, saved) = forExplanation
+            ? try model.run(input, rules: rules, keep: keep)
+            : try model.run(input, rules: model.plainRules, keep: model.logitsOnly)
+        return ForwardPass(batchSize: logits.shape[0], logits: logits, values: values, saved: saved,
+                           owner: ObjectIdentifier(self), explainable: forExplanation)
     }
 
     /// Input relevance `[N, C, H, W]` for one target class per sample, starting from
@@ -127,12 +118,10 @@ public final class Explainer: @unchecked Sendable {
         for t in targets where t < 0 || t >= prepared.classes {
             throw LRPError("target \(t) is out of range: the model has \(prepared.classes) classes (0...\(prepared.classes - 1))")
         }
-        for k in cutoffs where k < 0 || k > mappingLayerCount {
-            throw LRPError("cut-off \(k) is out of range: the model has \(mappingLayerCount) convolution/linear layers (0...\(mappingLayerCount))")
-        }
+        try cutOff.check(cutoffs)
         if cutoffs.isEmpty { return [] }
 
-        let walk = RelevanceWalk(graph: prepared, rules: rules, plan: plan, values: pass.values, saved: pass.saved)
+        let walk = RelevanceWalk(graph: prepared, rules: rules, values: pass.values, saved: pass.saved)
         let ctx = EngineContext(batch: batch, workspace: Workspace(), serial: false)
         var pending: RelevanceWalk.Pending = [prepared.logitValue: initialRelevance(pass, targets: targets)]
 
@@ -144,7 +133,7 @@ public final class Explainer: @unchecked Sendable {
         let lowest = ks.map(cutOff.boundary).min()!
         for k in ks where cutOff.boundary(k) == prepared.nodes.count { snapshots[k] = pending }
         while index >= lowest {
-            try walk.normalStep(index, &pending, ctx)
+            try walk.step(index, flat: false, &pending, ctx)
             for k in ks where cutOff.boundary(k) == index { snapshots[k] = pending }
             index -= 1
         }

@@ -214,11 +214,30 @@ public struct Padding2D: Sendable {
 }
 
 extension LayerOp {
-    /// Convolution and linear layers: the layers `--cutoff K` counts (DESIGN §2).
-    public var isMapping: Bool {
+    /// The behaviour of this operation (Layers/): the one place that describes a layer kind.
+    var kind: any LayerKind {
         switch self {
-        case .conv, .linear: return true
-        default: return false
+        case .conv(let c): return ConvKind(conv: c)
+        case .linear(let l): return LinearKind(linear: l)
+        case .relu: return ReLUKind()
+        case .clip(let lo, let hi): return ClipKind(min: lo, max: hi)
+        case .maxPool(let p): return MaxPoolKind(pool: p)
+        case .averagePool(let p): return AveragePoolKind(pool: p)
+        case .globalAveragePool(let keep): return GlobalAveragePoolKind(keepSpatial: keep)
+        case .channelAffine(let a): return ChannelAffineKind(affine: a)
+        case .add: return AddKind()
+        case .concat: return ConcatKind()
+        case .reshape(let shape): return ReshapeKind(shape: shape)
+        case .pad(let p): return PadKind(padding: p)
+        case .lrn(let size, let alpha, let beta, let bias): return LRNKind(size: size, alpha: alpha, beta: beta, bias: bias)
+        case .identity: return IdentityKind()
+        case .softmax: return SoftmaxKind()
         }
     }
+
+    /// Convolution and linear layers: the layers `--cutoff K` counts (docs/DESIGN.md §2).
+    public var isMapping: Bool { kind.isMapping }
+
+    /// Compact human-readable description used in tables and messages.
+    public var shortDescription: String { kind.summary }
 }

@@ -56,3 +56,18 @@ struct Composite: Sendable {
         ]
     }
 }
+
+extension Composite {
+    /// Checks the composite's selectors against the graph's layers.
+    func validate(against graph: Graph) throws {}
+
+    /// Rule of the mapping layer numbered `k` (1-based, as `--cutoff` counts).
+    func mappingRule(number k: Int, name: String, isLinear: Bool, inputChannels: Int) -> MappingRule {
+        rule(mappingIndex: k - 1, isLinear: isLinear, inputChannels: inputChannels)
+    }
+
+    func maxPoolRule(name: String) -> MaxPoolRule { plan.maxPool }
+
+    /// ε of the epsilon rule on unfolded batch norms.
+    var unfoldedBatchNormEpsilon: Float { plan.epsilon }
+}

@@ -1,4 +1,6 @@
-/// The cut-off region of DESIGN §2. Cut-off K (0 ≤ K ≤ number of mapping layers): every node
+import LRPCore
+
+/// The cut-off region of docs/DESIGN.md §2. Cut-off K (0 ≤ K ≤ number of mapping layers): every node
 /// before the (K+1)-th mapping node in topological order is explained with flat rules
 /// (convolution/linear flat, pooling uniform over each window's real inputs, residual sums in
 /// equal shares, concatenation by channel, everything else passing through); the nodes from the
@@ -15,6 +17,13 @@ struct CutOff: Sendable {
     }
 
     var maximum: Int { mappingNodes.count }
+
+    /// Throws unless every cut-off is in `0...maximum`: the one place the range is checked.
+    func check(_ cutoffs: [Int]) throws {
+        for k in cutoffs where k < 0 || k > maximum {
+            throw LRPError("cut-off \(k) is out of range: the model has \(maximum) convolution/linear layers (0...\(maximum))")
+        }
+    }
 
     /// First node index that is *not* in the flat region of cut-off `k`.
     func boundary(_ k: Int) -> Int {

@@ -9,15 +9,13 @@ import LRPCore
 /// Every input channel of a group receives the same map, so the result is kept as one spatial
 /// map per sample (`Relevance.uniform`) whenever the layer has a single group; a uniform
 /// relevance arriving from above costs one map as well.
-struct FlatRule: MappingRule {
+struct FlatRule: MappingRule, PreparedMappingRule {
     let stabilizer: Float = RulePlan.stabilizer
 
     var name: String { "flat" }
     var readsInput: Bool { false }
 
-    func prepare(_ layer: MappingLayer) throws {}
-
-    func relevance(_ layer: MappingLayer, input x: FloatBuffer, output z: FloatBuffer, saved: SavedProducts?,
+    func relevance(_ layer: MappingLayer, input x: FloatBuffer?, output z: FloatBuffer?, saved: SavedProducts?,
                    relevance r: Relevance, context ctx: EngineContext) throws -> Relevance {
         try spread(layer, r, ctx)
     }

@@ -1,16 +1,22 @@
-/// A relevance rule of a mapping layer (convolution or linear), one row of the table in
-/// DESIGN §2. Like a zennit rule it knows which modified parameters it needs (`prepare`, run
-/// once per Explainer) and how to turn the relevance of the layer's output into the relevance
-/// of its input.
+import LRPCore
+
+/// A relevance rule of a mapping layer (convolution or linear), one row of the rule table in
+/// docs/DESIGN.md §2. Like a zennit rule it knows which modified parameters it needs: `prepare`
+/// builds them once per layer and Explainer, and returns them as an immutable prepared value.
 protocol MappingRule: Sendable {
-    /// Short description for summaries, e.g. "alpha-beta(2,1)".
+    /// Short description for summaries, e.g. "alpha-beta(2.0,1.0)".
+    var name: String { get }
+    /// The rule ready for one layer, with its modified parameters (w⁺/w⁻ stacks, w², bound terms).
+    func prepare(_ layer: MappingLayer) throws -> any PreparedMappingRule
+}
+
+/// A mapping rule prepared for one layer. Immutable; shared by concurrent explanations.
+protocol PreparedMappingRule: Sendable {
     var name: String { get }
     /// Whether `relevance` reads the layer's input activations (so the forward pass keeps them).
     var readsInput: Bool { get }
     /// Whether `relevance` reads the layer's output `z`.
     var readsOutput: Bool { get }
-    /// Builds the modified parameters this rule needs on `layer` (idempotent).
-    func prepare(_ layer: MappingLayer) throws
     /// The layer's forward pass, for rules whose relevance pass needs products of the input that
     /// also give the output (alpha-beta): computed once here and kept in the `ForwardPass`.
     /// `nil`: the plain convolution is used.
@@ -18,19 +24,30 @@ protocol MappingRule: Sendable {
         -> (output: FloatBuffer, saved: SavedProducts)?
     /// Input relevance `[N, input]` from the relevance `r` of the output.
     /// - Parameters:
-    ///   - x: the layer's input activations `[N, input]` from the forward pass.
-    ///   - z: the layer's output `[N, output]` (pre-activation, bias included).
+    ///   - x: the layer's input activations `[N, input]`, when `readsInput`.
+    ///   - z: the layer's output `[N, output]` (pre-activation, bias included), when `readsOutput`.
     ///   - saved: what `forward` kept, if the forward pass ran this rule's forward.
-    func relevance(_ layer: MappingLayer, input x: FloatBuffer, output z: FloatBuffer, saved: SavedProducts?,
+    func relevance(_ layer: MappingLayer, input x: FloatBuffer?, output z: FloatBuffer?, saved: SavedProducts?,
                    relevance r: Relevance, context: EngineContext) throws -> Relevance
 }
 
-extension MappingRule {
+extension PreparedMappingRule {
     var readsInput: Bool { true }
     var readsOutput: Bool { false }
 
     func forward(_ layer: MappingLayer, input x: FloatBuffer, context: EngineContext) throws
         -> (output: FloatBuffer, saved: SavedProducts)? { nil }
+}
+
+/// Rules without modified parameters are their own prepared value.
+extension MappingRule where Self: PreparedMappingRule {
+    func prepare(_ layer: MappingLayer) throws -> any PreparedMappingRule { self }
+}
+
+/// The activations a rule declared it reads (`readsInput`, `readsOutput`).
+func required(_ value: FloatBuffer?, _ what: String, of layer: MappingLayer) throws -> FloatBuffer {
+    guard let value else { throw LRPError("internal error: the rule of \(layer.name) reads its \(what) without declaring it") }
+    return value
 }
 
 /// Products of a layer's input kept from the forward pass for the relevance pass (per batch).

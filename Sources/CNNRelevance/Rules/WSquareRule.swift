@@ -5,35 +5,38 @@ import LRPCore
 /// (zennit's `WSquare` with the bias zeroed). As in zennit the denominator of an output position
 /// counts only the taps inside the input (conv(ones, w²) with zero padding).
 struct WSquareRule: MappingRule {
-    let stabilizer: Float = RulePlan.stabilizer
-
     var name: String { "wsquare" }
-    var readsInput: Bool { false }
 
-    func prepare(_ layer: MappingLayer) throws {
-        guard layer.squared == nil else { return }
-        let sq = layer.mappedWeights { $0 * $0 }
-        layer.squared = sq
+    func prepare(_ layer: MappingLayer) throws -> any PreparedMappingRule {
+        let squared = layer.mappedWeights { $0 * $0 }
         let ones = FloatBuffer(repeating: 1, count: layer.inputCount)
-        let d = FloatBuffer(count: layer.output.count)
+        let denominator = FloatBuffer(count: layer.output.count)
         let ctx = EngineContext(batch: 1, workspace: Workspace(), serial: false)
-        try layer.forwardProducts(inputs: [ones], weights: [sq], outputs: [d], geometry: layer.geometry, context: ctx)
-        layer.constants["wsquare.denominator"] = d
+        try layer.forwardProducts(inputs: [ones], weights: [squared], outputs: [denominator], geometry: layer.geometry,
+                                  context: ctx)
+        return Prepared(squared: squared, denominator: denominator)
     }
 
-    func relevance(_ layer: MappingLayer, input x: FloatBuffer, output z: FloatBuffer, saved: SavedProducts?,
-                   relevance r: Relevance, context ctx: EngineContext) throws -> Relevance {
-        guard let sq = layer.squared, let den = layer.constants["wsquare.denominator"] else {
-            throw LRPError("internal error: \(layer.name) was not prepared for \(name)")
+    /// w² and the per-output denominators conv(ones, w²).
+    struct Prepared: PreparedMappingRule, @unchecked Sendable {
+        let squared: FloatBuffer
+        let denominator: FloatBuffer
+        let stabilizer: Float = RulePlan.stabilizer
+
+        var name: String { "wsquare" }
+        var readsInput: Bool { false }
+
+        func relevance(_ layer: MappingLayer, input x: FloatBuffer?, output z: FloatBuffer?, saved: SavedProducts?,
+                       relevance r: Relevance, context ctx: EngineContext) throws -> Relevance {
+            let R = r.materialized(layer.output, batch: ctx.batch)
+            let per = layer.output.count
+            let g = FloatBuffer(count: R.count)
+            for n in 0..<ctx.batch {
+                lrp_epsilon_normalize(R.pointer + n * per, denominator.pointer, stabilizer, g.pointer + n * per, per)
+            }
+            let out = FloatBuffer(count: ctx.batch * layer.inputCount)
+            try layer.backwardProducts(weights: [squared], dys: [g], dxs: [out], geometry: layer.geometry, context: ctx)
+            return .full(out)
         }
-        let R = r.materialized(layer.output, batch: ctx.batch)
-        let per = layer.output.count
-        let g = FloatBuffer(count: R.count)
-        for n in 0..<ctx.batch {
-            lrp_epsilon_normalize(R.pointer + n * per, den.pointer, stabilizer, g.pointer + n * per, per)
-        }
-        let out = FloatBuffer(count: ctx.batch * layer.inputCount)
-        try layer.backwardProducts(weights: [sq], dys: [g], dxs: [out], geometry: layer.geometry, context: ctx)
-        return .full(out)
     }
 }

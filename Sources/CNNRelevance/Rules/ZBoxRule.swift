@@ -9,18 +9,13 @@ struct ZBoxRule: MappingRule {
     /// Bounds per input channel (already expanded to the layer's input channels).
     let low: [Float]
     let high: [Float]
-    let stabilizer: Float = RulePlan.stabilizer
-
     var name: String { "zbox" }
 
-    func prepare(_ layer: MappingLayer) throws {
-        guard layer.constants["zbox.low"] == nil else { return }
+    func prepare(_ layer: MappingLayer) throws -> any PreparedMappingRule {
         guard low.count == layer.input.channels, high.count == layer.input.channels else {
             throw LRPError("z-box bounds have \(low.count) values but the first layer \(layer.name) has \(layer.input.channels) input channels")
         }
         let pos = layer.mappedWeights { max($0, 0) }, neg = layer.mappedWeights { min($0, 0) }
-        layer.positive = pos
-        layer.negative = neg
         let s = layer.input.spatial
         let lowMap = FloatBuffer(count: layer.inputCount), highMap = FloatBuffer(count: layer.inputCount)
         for c in 0..<layer.input.channels {
@@ -31,46 +26,56 @@ struct ZBoxRule: MappingRule {
         let ctx = EngineContext(batch: 1, workspace: Workspace(), serial: false)
         try layer.forwardProducts(inputs: [lowMap, highMap], weights: [pos, neg], outputs: [zl, zh],
                                   geometry: layer.geometry, context: ctx)
-        layer.constants["zbox.low"] = zl
-        layer.constants["zbox.high"] = zh
+        return Prepared(low: low, high: high, positive: pos, negative: neg, lowTerm: zl, highTerm: zh)
     }
 
-    func relevance(_ layer: MappingLayer, input x: FloatBuffer, output z: FloatBuffer, saved: SavedProducts?,
-                   relevance r: Relevance, context ctx: EngineContext) throws -> Relevance {
-        guard let pos = layer.positive, let neg = layer.negative, let zl = layer.constants["zbox.low"],
-              let zh = layer.constants["zbox.high"] else {
-            throw LRPError("internal error: \(layer.name) was not prepared for \(name)")
-        }
-        let R = r.materialized(layer.output, batch: ctx.batch)
-        let per = layer.output.count
-        let zx = FloatBuffer(count: R.count)
-        try layer.forwardProducts(inputs: [x], weights: [layer.weight], outputs: [zx], geometry: layer.geometry,
-                                  context: ctx)
-        let g = zx  // reused: g = R / stab(w x − w⁺ l − w⁻ h)
-        let s = stabilizer
-        for n in 0..<ctx.batch {
-            let base = n * per
-            for i in 0..<per {
-                let d = zx[base + i] - zl[i] - zh[i]
-                let st = d + (d >= 0 ? s : -s)
-                g[base + i] = st == 0 ? 0 : R[base + i] / st
-            }
-        }
-        let count = ctx.batch * layer.inputCount
-        let d1 = FloatBuffer(count: count), d2 = FloatBuffer(count: count), d3 = FloatBuffer(count: count)
-        try layer.backwardProducts(weights: [layer.weight, pos, neg], dys: [g, g, g], dxs: [d1, d2, d3],
-                                   geometry: layer.geometry, context: ctx)
-        let out = FloatBuffer(count: count)
-        let channels = layer.input.channels, spatial = layer.input.spatial
-        low.withUnsafeBufferPointer { lo in
-            high.withUnsafeBufferPointer { hi in
-                for n in 0..<ctx.batch {
-                    let o = n * layer.inputCount
-                    lrp_zbox_combine(x.pointer + o, lo.baseAddress, hi.baseAddress, d1.pointer + o, d2.pointer + o,
-                                     d3.pointer + o, Int32(channels), spatial, out.pointer + o)
+    /// w⁺, w⁻ and the input-independent bound terms `w⁺l` and `w⁻h` per output position.
+    struct Prepared: PreparedMappingRule, @unchecked Sendable {
+        let low: [Float]
+        let high: [Float]
+        let positive: FloatBuffer
+        let negative: FloatBuffer
+        let lowTerm: FloatBuffer
+        let highTerm: FloatBuffer
+        let stabilizer: Float = RulePlan.stabilizer
+
+        var name: String { "zbox" }
+
+        func relevance(_ layer: MappingLayer, input x: FloatBuffer?, output z: FloatBuffer?, saved: SavedProducts?,
+                       relevance r: Relevance, context ctx: EngineContext) throws -> Relevance {
+            let x = try required(x, "input", of: layer)
+            let (pos, neg, zl, zh) = (positive, negative, lowTerm, highTerm)
+            let R = r.materialized(layer.output, batch: ctx.batch)
+            let per = layer.output.count
+            let zx = FloatBuffer(count: R.count)
+            try layer.forwardProducts(inputs: [x], weights: [layer.weight], outputs: [zx], geometry: layer.geometry,
+                                      context: ctx)
+            let g = zx  // reused: g = R / stab(w x − w⁺ l − w⁻ h)
+            let s = stabilizer
+            for n in 0..<ctx.batch {
+                let base = n * per
+                for i in 0..<per {
+                    let d = zx[base + i] - zl[i] - zh[i]
+                    let st = d + (d >= 0 ? s : -s)
+                    g[base + i] = st == 0 ? 0 : R[base + i] / st
                 }
             }
+            let count = ctx.batch * layer.inputCount
+            let d1 = FloatBuffer(count: count), d2 = FloatBuffer(count: count), d3 = FloatBuffer(count: count)
+            try layer.backwardProducts(weights: [layer.weight, pos, neg], dys: [g, g, g], dxs: [d1, d2, d3],
+                                       geometry: layer.geometry, context: ctx)
+            let out = FloatBuffer(count: count)
+            let channels = layer.input.channels, spatial = layer.input.spatial
+            low.withUnsafeBufferPointer { lo in
+                high.withUnsafeBufferPointer { hi in
+                    for n in 0..<ctx.batch {
+                        let o = n * layer.inputCount
+                        lrp_zbox_combine(x.pointer + o, lo.baseAddress, hi.baseAddress, d1.pointer + o, d2.pointer + o,
+                                         d3.pointer + o, Int32(channels), spatial, out.pointer + o)
+                    }
+                }
+            }
+            return .full(out)
         }
-        return .full(out)
     }
 }

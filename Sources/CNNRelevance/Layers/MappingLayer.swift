@@ -3,9 +3,9 @@ import Foundation
 import LRPCore
 
 /// A convolution or linear layer ready for the kernels: geometry (a linear layer is a 1×1
-/// convolution on a 1×1 map), parameters, and the modified parameters its rules need. The
-/// modified parameters are built once per Explainer by the rules' `prepare`, never in the hot path.
-final class MappingLayer: @unchecked Sendable {
+/// convolution on a 1×1 map) and parameters. Immutable: the modified parameters a rule needs
+/// live in that rule's prepared value (`MappingRule.prepare`).
+final class MappingLayer: EngineLayer, @unchecked Sendable {
     let nodeIndex: Int
     let name: String
     let isLinear: Bool
@@ -14,19 +14,6 @@ final class MappingLayer: @unchecked Sendable {
     let bias: FloatBuffer?
     let input: ValueLayout
     let output: ValueLayout
-
-    /// Per group `[w+; w-]`, the weights of a convolution with twice the output channels
-    /// (`stackedGeometry`): one product gives both halves of alpha-beta.
-    var stackedPosNeg: FloatBuffer?
-    /// Per group `[w-; w+]`: the transposed product for the negative inputs.
-    var stackedNegPos: FloatBuffer?
-    var biasPos: FloatBuffer?
-    var biasNeg: FloatBuffer?
-    var squared: FloatBuffer?
-    var positive: FloatBuffer?
-    var negative: FloatBuffer?
-    /// Input-independent per-layer tensors of a rule (w-square denominators, z-box bound terms).
-    var constants: [String: FloatBuffer] = [:]
 
     init(nodeIndex: Int, name: String, isLinear: Bool, geometry: LrpConvGeometry, weight: [Float],
          bias: [Float]?, input: ValueLayout, output: ValueLayout) {
@@ -38,6 +25,47 @@ final class MappingLayer: @unchecked Sendable {
         self.bias = bias.map { FloatBuffer($0) }
         self.input = input
         self.output = output
+    }
+
+    // MARK: the layer's behaviour (LayerKind of conv and linear)
+
+    func assignRule(_ composite: Composite, number: Int?, node: NodeShapes) throws -> NodeRule {
+        let rule = composite.mappingRule(number: number ?? 0, name: name, isLinear: isLinear, inputChannels: input.channels)
+        return .mapping(try rule.prepare(self))
+    }
+
+    func reads(_ rule: NodeRule) -> ValuesRead {
+        guard case .mapping(let r) = rule else { return .nothing }
+        return ValuesRead(inputs: [r.readsInput], output: r.readsOutput)
+    }
+
+    /// The plain product `wx + b`, or the rule's own forward (alpha-beta keeps `[w⁺x; w⁻x]`).
+    func forward(_ step: ForwardStep) throws -> (output: FloatBuffer, saved: SavedProducts?) {
+        if case .mapping(let rule) = step.rule, let (y, kept) = try rule.forward(self, input: step.x, context: step.context) {
+            return (y, kept)
+        }
+        let y = step.newOutput()
+        try forwardProducts(inputs: [step.x], weights: [weight], biases: [bias], outputs: [y], geometry: geometry,
+                            context: step.context)
+        return (y, nil)
+    }
+
+    func relevance(_ r: Relevance, _ step: RelevanceStep) throws -> [Relevance] {
+        guard case .mapping(let rule) = step.rule else { throw LRPError("internal error: no rule for \(name)") }
+        let x = rule.readsInput ? try step.input(0) : nil
+        let z = rule.readsOutput ? try step.outputValue() : nil
+        return [try rule.relevance(self, input: x, output: z, saved: step.saved, relevance: r, context: step.context)]
+    }
+
+    func flatRelevance(_ r: Relevance, _ step: RelevanceStep) throws -> [Relevance] {
+        [try FlatRule().spread(self, r, step.context)]
+    }
+
+    /// A single-group convolution or a linear layer spreads one map over all its input
+    /// channels; a depthwise convolution treats every channel alike.
+    func collapsible(_ inputs: [Bool], _ step: LayoutStep) -> Bool {
+        if isLinear || groups == 1 { return true }
+        return input.channels == groups ? inputs[0] : false
     }
 
     var groups: Int { Int(geometry.groups) }
@@ -67,20 +95,6 @@ final class MappingLayer: @unchecked Sendable {
             (out.pointer + (2 * g + 1) * per).update(from: b.pointer + g * per, count: per)
         }
         return out
-    }
-
-    /// Builds `[w+; w-]`, `[w-; w+]`, b+ and b- (alpha-beta, z-plus).
-    func prepareSignSplit() {
-        guard stackedPosNeg == nil else { return }
-        let pos = mappedWeights { max($0, 0) }, neg = mappedWeights { min($0, 0) }
-        stackedPosNeg = stacked(pos, neg)
-        stackedNegPos = stacked(neg, pos)
-        if let b = bias {
-            let bp = FloatBuffer(count: b.count), bn = FloatBuffer(count: b.count)
-            for i in 0..<b.count { bp[i] = max(b[i], 0); bn[i] = min(b[i], 0) }
-            biasPos = bp
-            biasNeg = bn
-        }
     }
 
     // MARK: products over the batch
@@ -198,32 +212,5 @@ final class MappingLayer: @unchecked Sendable {
             then?((n * inCount + channels.lowerBound * spatial)..<(n * inCount + channels.upperBound * spatial))
         }
         try status.throwIfFailed("relevance of \(name)")
-    }
-}
-
-/// Collects the first failing kernel status of a parallel section.
-final class StatusCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var failure: Int32 = 0
-
-    func check(_ status: Int32) {
-        guard status != 0 else { return }
-        lock.lock()
-        if failure == 0 { failure = status }
-        lock.unlock()
-    }
-
-    func throwIfFailed(_ what: String) throws {
-        lock.lock()
-        let f = failure
-        lock.unlock()
-        guard f != 0 else { return }
-        let reason: String
-        switch f {
-        case LRP_E_ARGUMENT.rawValue: reason = "inconsistent sizes"
-        case LRP_E_NOMEM.rawValue: reason = "scratch buffer too small"
-        default: reason = "kernel status \(f)"
-        }
-        throw LRPError("internal error in the \(what): \(reason)")
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Outside acceptance check of `lrp-cnn` against zennit and PyTorch on ImageNet CNNs that are not
-in the repository (issue 2, "Done means").
+in the repository.
 
     swift build -c release
     .venv/bin/python Scripts/check_cnn_against_zennit.py [--lrp-cnn .build/release/lrp-cnn]

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Outside check of `lrp-fv sift` against VLFeat's own dense SIFT on photographs that are not in the
-repository (issue 3, "Done means").
+repository.
 
     swift build -c release --product lrp-fv
     python3 Scripts/check_sift_against_vlfeat.py [PHOTO ...]      (needs numpy and Pillow)
@@ -12,7 +12,7 @@ that both sides read the same grey levels; then, for every bin size × step × {
 window, `lrp-fv sift GREY.png --bin-size B --step S [--fast] --out D.npy --frames F.npy` runs
 against `Scripts/vlfeat_dsift.c` (compiled here with gcc against Debian's libvl: vl_dsift_new_basic,
 vl_dsift_process, min(512·d, 255)). Checked: the same number of frames at the same positions, and
-max |ours − VLFeat| over the descriptors ≤ tolerance × 512 on the 0–255 scale (the issue's 1e-4 on
+max |ours − VLFeat| over the descriptors ≤ tolerance × 512 on the 0–255 scale (1e-4 on
 the unit-norm float scale), over the frames whose norm is ≥ 1e-3. Frames below that norm (near-
 uniform patches, far under vl_phow's contrast threshold 0.005, which zeroes them in the pipeline)
 are where we deliberately differ (vendor-notes.md: VLFeat's running-sum filter loses precision

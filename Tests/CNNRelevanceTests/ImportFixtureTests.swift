@@ -52,7 +52,7 @@ final class ImportFixtureTests: XCTestCase {
     func testRelevanceFixtureModelsImport() throws {
         let dir = fixtureURL("cnn")
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".onnx") }
-        try XCTSkipIf(files.isEmpty, "no relevance fixtures yet")
+        guard !files.isEmpty else { return XCTFail("no .onnx files in the committed fixtures \(dir.path)") }
         for f in files {
             let g = try ONNXImporter.load(url: dir.appendingPathComponent(f))
             XCTAssertGreaterThan(g.mappingLayerCount, 0, f)

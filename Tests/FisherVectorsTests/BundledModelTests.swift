@@ -2,17 +2,22 @@ import XCTest
 import LRPCore
 @testable import FisherVectors
 
-/// Checks on the bundled model with a real photograph. Optional: skipped when the model or
-/// the Imagenette data (`/work/shared/data`, or `$LRP_IMAGENETTE`) is not on this machine.
+/// Checks on the bundled model with a real photograph. The model ships with the repository, so a
+/// missing model is a failure; the Imagenette photographs do not: they are read from
+/// `$LRP_IMAGENETTE`, else from `shared/data/imagenette` next to the repository
+/// (`<repo>/../shared/data/imagenette`), and the test is skipped when neither exists.
 final class BundledModelTests: XCTestCase {
     func testExplainRealPhotographConserves() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let modelURL = repo.appendingPathComponent("Models/fisher_imagenette.safetensors")
-        guard FileManager.default.fileExists(atPath: modelURL.path) else { throw XCTSkip("no bundled model at \(modelURL.path)") }
-        let data = ProcessInfo.processInfo.environment["LRP_IMAGENETTE"] ?? "/work/shared/data/imagenette"
+        guard FileManager.default.fileExists(atPath: modelURL.path) else {
+            return XCTFail("the bundled model \(modelURL.path) is part of the repository but missing")
+        }
+        let data = ProcessInfo.processInfo.environment["LRP_IMAGENETTE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? repo.deletingLastPathComponent().appendingPathComponent("shared/data/imagenette").path
         let folder = URL(fileURLWithPath: data).appendingPathComponent("val/n03028079")
         guard let name = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.sorted().first else {
-            throw XCTSkip("no Imagenette data at \(data)")
+            throw XCTSkip("Imagenette photographs not found at \(folder.path) (set LRP_IMAGENETTE to the dataset root)")
         }
         let model = try ModelFile.read(modelURL)
         XCTAssertEqual(model.classes.count, 10)

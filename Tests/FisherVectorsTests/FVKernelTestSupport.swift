@@ -25,10 +25,12 @@ enum FVKernelTestSupport {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// The committed sample photographs (Samples/*.jpg) as grey levels in [0, 1].
+    /// The committed sample photographs (Samples/*.jpg) as grey levels in [0, 1]. They ship with
+    /// the repository, so a missing folder or photograph is an error, not a reason to skip.
     static func samplePhotographs() throws -> [(name: String, width: Int, height: Int, grey: [Float])] {
         let dir = repositoryRoot.appendingPathComponent("Samples")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".jpg") }.sorted() ?? []
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".jpg") }.sorted()
+        guard !names.isEmpty else { throw LRPError("the committed sample photographs \(dir.path)/*.jpg are missing") }
         return try names.map { name in
             let image = try Image.load(dir.appendingPathComponent(name))
             return (name, image.width, image.height, DenseSIFT.unitGrey(image))

@@ -22,6 +22,7 @@ enum ReferenceForward {
                     return Float(s)
                 }
             case .relu: y = x.map { max($0, 0) }
+            case .leakyRelu(let alpha): y = x.map { $0 >= 0 ? $0 : alpha * $0 }
             case .clip(let lo, let hi): y = x.map { min(max($0, lo), hi) }
             case .maxPool(let p): y = pool(p, x, inShape, outShape, max: true)
             case .averagePool(let p): y = pool(p, x, inShape, outShape, max: false)

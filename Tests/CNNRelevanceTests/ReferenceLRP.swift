@@ -79,6 +79,7 @@ struct ReferenceLRP {
                 y = bias
                 for c in conns { y[c.j] += c.w * a[c.i] }
             case .relu: y = a.map { max($0, 0) }
+            case .leakyRelu(let alpha): y = a.map { $0 >= 0 ? $0 : Double(alpha) * $0 }
             case .clip(let lo, let hi): y = a.map { min(max($0, Double(lo)), Double(hi)) }
             case .identity, .reshape: y = a
             case .maxPool:
@@ -181,7 +182,7 @@ struct ReferenceLRP {
                     for c in conns { d[c.j] += num(c) }
                     for c in conns { R[inp][c.i] += num(c) / (d[c.j] + stab * sgn(d[c.j])) * r[c.j] }
                 }
-            case .relu, .clip, .identity, .reshape, .lrn, .softmax:
+            case .relu, .leakyRelu, .clip, .identity, .reshape, .lrn, .softmax:
                 for i in r.indices { R[inp][i] += r[i] }
             case .channelAffine(let af):
                 let per = x.count / af.scale.count

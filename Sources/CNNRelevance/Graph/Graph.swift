@@ -69,6 +69,8 @@ public enum LayerOp: Sendable {
     case linear(Linear)
     /// max(x, 0). Relevance passes through.
     case relu
+    /// x for x ≥ 0, alpha·x below. Relevance passes through.
+    case leakyRelu(alpha: Float)
     /// clamp(x, min, max), e.g. ReLU6. Relevance passes through.
     case clip(min: Float, max: Float)
     case maxPool(Pool2D)
@@ -220,6 +222,7 @@ extension LayerOp {
         case .conv(let c): return ConvKind(conv: c)
         case .linear(let l): return LinearKind(linear: l)
         case .relu: return ReLUKind()
+        case .leakyRelu(let alpha): return LeakyReLUKind(alpha: alpha)
         case .clip(let lo, let hi): return ClipKind(min: lo, max: hi)
         case .maxPool(let p): return MaxPoolKind(pool: p)
         case .averagePool(let p): return AveragePoolKind(pool: p)

@@ -179,6 +179,9 @@ final class GraphBuilder {
         case "MatMul": try importMatMul(ctx)
         case "Add", "Sub", "Mul", "Div": try importArithmetic(ctx)
         case "Relu": try emit(ctx, .relu, inputs: [runtimeInput(ctx, 0)], shape: shape(of: runtimeInput(ctx, 0)))
+        case "LeakyRelu":
+            let x = try runtimeInput(ctx, 0)
+            try emit(ctx, .leakyRelu(alpha: try ctx.attributes.float("alpha", default: 0.01)), inputs: [x], shape: shape(of: x))
         case "Clip": try importClip(ctx)
         case "MaxPool", "AveragePool": try importPool(ctx)
         case "GlobalAveragePool", "GlobalMaxPool": try importGlobalPool(ctx)

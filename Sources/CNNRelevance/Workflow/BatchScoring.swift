@@ -4,20 +4,19 @@ import LRPCore
 /// Forward passes only (`predict`, `eval`): logits per sample, in batches.
 public final class BatchScoring {
     public let graph: Graph
-    private let explainer: Explainer
+    private let model: ForwardModel
 
     public init(graph: Graph) throws {
         self.graph = graph
-        // The plan is irrelevant for a forward pass; the engine needs one.
-        self.explainer = try Explainer(graph: graph, plan: RulePlan(preset: .epsilon))
+        self.model = try ForwardModel(graph: graph)
     }
 
     /// Logits `[classes]` of each prepared sample.
     public func logits(_ inputs: [PreparedInput]) throws -> [[Float]] {
         guard !inputs.isEmpty else { return [] }
-        let pass = try explainer.forward(InputPreparation.batch(inputs, graph: graph))
-        let k = pass.logits.shape.last ?? 0
-        return (0..<inputs.count).map { Array(pass.logits.data[$0 * k..<($0 + 1) * k]) }
+        let logits = try model.logits(InputPreparation.batch(inputs, graph: graph))
+        let k = logits.shape.last ?? 0
+        return (0..<inputs.count).map { Array(logits.data[$0 * k..<($0 + 1) * k]) }
     }
 
     /// Logits of many pictures (a dataset): unreadable pictures are skipped, giving nil and one

@@ -129,9 +129,10 @@ struct CNNBench: ParsableCommand {
             m.zennitNote = "skipped: \(zennitScript) not found"
             return
         }
-        let python = [".venv/bin/python", "/tmp/venv/bin/python"].first { fm.isExecutableFile(atPath: $0) }
-        guard let python else {
-            m.zennitNote = "skipped: no Python venv (.venv or /tmp/venv)"
+        // the project's venv (Scripts/python-env.sh), or another one named by $LRP_PYTHON
+        let candidates = [ProcessInfo.processInfo.environment["LRP_PYTHON"], ".venv/bin/python"].compactMap { $0 }
+        guard let python = candidates.first(where: { fm.isExecutableFile(atPath: $0) }) else {
+            m.zennitNote = "skipped: no Python venv (.venv from Scripts/python-env.sh, or $LRP_PYTHON)"
             return
         }
         let p = Process()
@@ -151,7 +152,7 @@ struct CNNBench: ParsableCommand {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
-        // the last line that is a JSON object with the agreed keys
+        // the last line that is a JSON object with the keys bench_zennit.py prints
         for line in text.split(separator: "\n").reversed() {
             guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let rel = (obj["relevance_s"] as? NSNumber)?.doubleValue else { continue }

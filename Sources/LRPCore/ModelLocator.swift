@@ -21,6 +21,6 @@ public enum ModelLocator {
         if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
             return found
         }
-        throw LRPError("bundled model Models/\(name) not found (run from the repository root, set LRP_MODELS, or pass --model)")
+        throw LRPError("bundled model Models/\(name) not found (looked in $LRP_MODELS, ./Models and Models/ above the executable)")
     }
 }

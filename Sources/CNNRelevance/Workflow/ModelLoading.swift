@@ -11,7 +11,7 @@ public enum ModelLoading {
             throw LRPError("\(url.path): no such model file")
         }
         guard let data = try? Data(contentsOf: url) else { throw LRPError("\(url.path): cannot read the model file") }
-        if let size, size < 1 || size > 4096 { throw LRPError("--size must be between 1 and 4096 (got \(size))") }
+        if let size, size < 1 || size > 4096 { throw LRPError("input size must be between 1 and 4096 (got \(size))") }
         var inputSize: (height: Int, width: Int)?
         if let size {
             inputSize = (size, size)

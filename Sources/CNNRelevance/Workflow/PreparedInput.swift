@@ -32,7 +32,7 @@ public enum InputPreparation {
     /// - Throws: `LRPError` naming the file (missing, corrupt, or the model does not take RGB).
     public static func image(_ url: URL, graph: Graph, preprocessing: Preprocessing) throws -> PreparedInput {
         guard graph.inputShape.first == 3 else {
-            throw LRPError("the model takes \(graph.inputShape.first ?? 0)-channel inputs; pictures give 3 (use --input-npy)")
+            throw LRPError("the model takes \(graph.inputShape.first ?? 0)-channel inputs; pictures give 3 (give an exact input tensor instead)")
         }
         let fitted = preprocessing.fitted(try Image.load(url))
         return PreparedInput(source: url, sampleIndex: nil, tensor: preprocessing.tensor(fromFitted: fitted), picture: fitted)

@@ -26,7 +26,7 @@ public enum TargetChoice: Sendable, Equatable {
             classIndex = i
         case .label(let name):
             guard let labels else {
-                throw LRPError("--target '\(name)' is a label but no label file is known (pass --labels FILE or an index)")
+                throw LRPError("target '\(name)' is a label but no label file is known (give a label file or a class index)")
             }
             classIndex = try labels.index(of: name)
         }

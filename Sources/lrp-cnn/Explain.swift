@@ -36,7 +36,8 @@ struct Explain: ParsableCommand {
     @Option(name: .customLong("maxpool"), help: "Max-pooling outside the cut-off: wta (winner takes all) or proportional.")
     var maxPool: MaxPoolRule = .winnerTakeAll
 
-    @Option(parsing: .unconditional, help: "Cut-off K (conv/linear layers from the input that become flat; 0 = none) or 'all' for a sweep. See 'lrp-cnn layers'.")
+    @Option(parsing: .unconditional, help: "Cut-off K (conv/linear layers from the input that become flat; 0 = none) or 'all' for a sweep. See 'lrp-cnn layers'. (default: 0)",
+            transform: CutoffChoice.init(parsing:))
     var cutoff: CutoffChoice = .k(0)
 
     @Option(parsing: .unconditional, help: "Class to explain: auto (top prediction), a class index, or a label.")
@@ -110,18 +111,13 @@ struct Explain: ParsableCommand {
 }
 
 /// `--cutoff K|all`. The range of K depends on the model and is checked by `ExplainRun`.
-enum CutoffChoice: ExpressibleByArgument, CustomStringConvertible {
+enum CutoffChoice {
     case k(Int)
     case all
 
-    init?(argument: String) {
-        if argument.lowercased() == "all" { self = .all } else if let k = Int(argument) { self = .k(k) } else { return nil }
-    }
-
-    var description: String {
-        switch self {
-        case .k(let k): return String(k)
-        case .all: return "all"
+    init(parsing text: String) throws {
+        if text.lowercased() == "all" { self = .all } else if let k = Int(text) { self = .k(k) } else {
+            throw ValidationError("expected a number K or 'all'")
         }
     }
 

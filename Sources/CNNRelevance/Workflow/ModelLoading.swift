@@ -28,7 +28,7 @@ public enum ModelLoading {
         return (graph, modelClasses)
     }
 
-    /// Parses `--classes i,j,...`.
+    /// Parses a class list "i,j,...".
     public static func parseClasses(_ text: String) throws -> [Int] {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         var out: [Int] = []

@@ -5,7 +5,7 @@ import LRPCore
 public enum InputSource: Sendable, Equatable {
     /// A JPEG or PNG picture, preprocessed with the run's `Preprocessing`.
     case image(URL)
-    /// An exact model input tensor `[N, C, H, W]` or `[C, H, W]` (`--input-npy`).
+    /// An exact model input tensor `[N, C, H, W]` or `[C, H, W]` (`.npy`).
     case npy(URL)
 
     public var url: URL {

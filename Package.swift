@@ -52,7 +52,7 @@ let package = Package(
         ], exclude: ["onnx.proto"]),
         .target(name: "LRPCore", dependencies: ["CKernels", "COpenBLAS"]),
         .target(name: "CNNRelevance", dependencies: [
-            "LRPCore", "CKernels", "COpenBLAS", "ONNXProto",
+            "LRPCore", "Evaluation", "CKernels", "COpenBLAS", "ONNXProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .target(name: "Evaluation", dependencies: ["LRPCore"]),
@@ -60,16 +60,22 @@ let package = Package(
                 exclude: ["Model/ModelFile.md"]),
 
         // MARK: executables (argument parsing and printing only)
+        // What the three executables share: the error runner and exit statuses, stderr
+        // printing, progress lines and argument conformances.
+        .target(name: "CLISupport", dependencies: [
+            "LRPCore", "Evaluation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "lrp-cnn", dependencies: [
-            "CNNRelevance", "LRPCore", "Evaluation",
+            "CNNRelevance", "LRPCore", "Evaluation", "CLISupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lrp-fv", dependencies: [
-            "FisherVectors", "LRPCore", "Evaluation",
+            "FisherVectors", "LRPCore", "Evaluation", "CLISupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lrp-bench", dependencies: [
-            "CNNRelevance", "FisherVectors", "LRPCore", "CKernels", "COpenBLAS", "CVLFeat",
+            "CNNRelevance", "FisherVectors", "LRPCore", "CKernels", "COpenBLAS", "CVLFeat", "CLISupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -81,6 +87,6 @@ let package = Package(
         ]),
         .testTarget(name: "FisherVectorsTests", dependencies: ["FisherVectors", "LRPCore", "CKernels", "CVLFeat"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "LRPCore"]),
-        .testTarget(name: "CLITests", dependencies: ["LRPCore", "lrp-cnn", "lrp-fv"]),
+        .testTarget(name: "CLITests", dependencies: ["LRPCore", "lrp-cnn", "lrp-fv", "lrp-bench"]),
     ]
 )

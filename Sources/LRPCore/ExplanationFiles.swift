@@ -1,12 +1,9 @@
 import Foundation
 
-/// The files one explanation produces, shared by `lrp-cnn explain` and `lrp-fv explain`
-/// (DESIGN §5): `<stem>[.<variant>].relevance.npy` (C×H×W, when given), `.heatmap.npy` (H×W),
-/// `.heatmap.png`, `.overlay.png` and `.json`.
-///
-/// Everything is rendered in memory first and each file is written atomically, so a failure
-/// leaves no half-written file; if one file of the set fails, the others written are removed.
-public struct ExplanationFiles {
+/// The names of the files one explanation produces, shared by `lrp-cnn explain` and
+/// `lrp-fv explain` (DESIGN §5): `<stem>[.<variant>].relevance.npy` (C×H×W, when given),
+/// `.heatmap.npy` (H×W), `.heatmap.png`, `.overlay.png` and `.json`.
+public struct ExplanationFiles: Sendable {
     public var directory: URL
     public var stem: String
     /// Distinguishes several explanations of one image, e.g. "cutoff-3" or "bin"; nil for none.
@@ -24,46 +21,98 @@ public struct ExplanationFiles {
         return directory.appendingPathComponent("\(base).\(suffix)")
     }
 
-    /// Writes the set. `image` is the picture the map lies on (same H×W as `heatmap`).
-    /// `summary` becomes the JSON file (non-finite numbers become null).
+    /// Writes this one set (all files or none); see `ExplanationWriter`.
     @discardableResult
     public func write(heatmap: NDArray, relevance: NDArray?, image: Image, summary: [String: Any],
                       colormap: Colormap = .lrp) throws -> [URL] {
-        precondition(heatmap.shape.count == 2)
-        let h = heatmap.shape[0], w = heatmap.shape[1]
-        let colored = Heatmap.render(heatmap, colormap: colormap)
-        let overlay = Heatmap.overlay(image: image, map: heatmap)
-        let json = try JSONOutput.encode(summary)
+        try ExplanationWriter(colormap: colormap).write(
+            [ExplanationSet(files: self, heatmap: heatmap, relevance: relevance, picture: image, summary: summary)])
+    }
+
+    /// A file-name stem for an input path: its name without extension, made unique among
+    /// `taken` by appending -2, -3, ... (two inputs `a/x.jpg` and `b/x.jpg` must not collide).
+    public static func stem(for input: URL, taken: inout Set<String>) -> String {
+        unique(input.deletingPathExtension().lastPathComponent, taken: &taken)
+    }
+
+    /// `base`, or `base-2`, `base-3`, ... if taken; the result is added to `taken`.
+    public static func unique(_ base: String, taken: inout Set<String>) -> String {
+        var name = base, n = 2
+        while taken.contains(name) { name = "\(base)-\(n)"; n += 1 }
+        taken.insert(name)
+        return name
+    }
+}
+
+/// One explanation of an image, ready to be written as an `ExplanationFiles` set.
+public struct ExplanationSet {
+    public var files: ExplanationFiles
+    /// H×W map; also drawn as `.heatmap.png` and over `picture` as `.overlay.png`.
+    public var heatmap: NDArray
+    /// C×H×W input relevance (`.relevance.npy`), if the family has one.
+    public var relevance: NDArray?
+    /// The picture the map lies on (same H×W as `heatmap`).
+    public var picture: Image
+    /// Becomes the `.json` file (non-finite numbers become null).
+    public var summary: [String: Any]
+
+    public init(files: ExplanationFiles, heatmap: NDArray, relevance: NDArray?, picture: Image, summary: [String: Any]) {
+        precondition(heatmap.shape.count == 2, "a heatmap is H×W")
+        self.files = files
+        self.heatmap = heatmap
+        self.relevance = relevance
+        self.picture = picture
+        self.summary = summary
+    }
+}
+
+/// Writes the explanation sets of one image all or none: everything is rendered in memory
+/// first, each file is written atomically (temporary file + rename), and if any file fails the
+/// files already written are removed, so no image is left with an incomplete output.
+public struct ExplanationWriter {
+    public var colormap: Colormap
+
+    public init(colormap: Colormap = .lrp) {
+        self.colormap = colormap
+    }
+
+    /// Writes every set; returns the files written, in order.
+    /// - Throws: the first write error (`LRPError` naming the file), after removing the others.
+    @discardableResult
+    public func write(_ sets: [ExplanationSet]) throws -> [URL] {
+        var files: [(URL, (URL) throws -> Void)] = []
+        for set in sets {
+            let f = set.files
+            let h = set.heatmap.shape[0], w = set.heatmap.shape[1]
+            let colored = Heatmap.render(set.heatmap, colormap: colormap)
+            let overlay = Heatmap.overlay(image: set.picture, map: set.heatmap)
+            let json = try JSONOutput.encode(set.summary)
+            if let relevance = set.relevance {
+                let data = NPY.encode(relevance)
+                files.append((f.url("relevance.npy"), { try AtomicFile.write(data, to: $0) }))
+            }
+            let map = NPY.encode(set.heatmap)
+            files.append((f.url("heatmap.npy"), { try AtomicFile.write(map, to: $0) }))
+            files.append((f.url("heatmap.png"), { try PNGFile.write(colored, width: w, height: h, channels: 3, to: $0) }))
+            files.append((f.url("overlay.png"), { try PNGFile.write(overlay, width: w, height: h, channels: 4, to: $0) }))
+            files.append((f.url("json"), { try AtomicFile.write(json, to: $0) }))
+        }
         var written: [URL] = []
         do {
-            if let relevance {
-                try NPY.write(relevance, to: url("relevance.npy")); written.append(url("relevance.npy"))
+            for (url, write) in files {
+                try write(url)
+                written.append(url)
             }
-            try NPY.write(heatmap, to: url("heatmap.npy")); written.append(url("heatmap.npy"))
-            try PNGFile.write(colored, width: w, height: h, channels: 3, to: url("heatmap.png")); written.append(url("heatmap.png"))
-            try PNGFile.write(overlay, width: w, height: h, channels: 4, to: url("overlay.png")); written.append(url("overlay.png"))
-            try AtomicFile.write(json, to: url("json")); written.append(url("json"))
         } catch {
-            // No incomplete set: take back the files of this set that were written.
             Self.remove(written)
             throw error
         }
         return written
     }
 
-    /// Removes files (best effort), e.g. the sets of an explanation whose writing failed.
+    /// Removes files (best effort), e.g. the sets of earlier images when a run is all or nothing.
     public static func remove(_ files: [URL]) {
         for f in files { try? FileManager.default.removeItem(at: f) }
-    }
-
-    /// A file-name stem for an input path: its name without extension, made unique among
-    /// `taken` by appending -2, -3, ... (two inputs `a/x.jpg` and `b/x.jpg` must not collide).
-    public static func stem(for input: URL, taken: inout Set<String>) -> String {
-        let base = input.deletingPathExtension().lastPathComponent
-        var name = base, n = 2
-        while taken.contains(name) { name = "\(base)-\(n)"; n += 1 }
-        taken.insert(name)
-        return name
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Finds the bundled default models (`Models/` at the repository root) for the CLIs when the
-/// user gives no `--model`. Looked up, in order: `$LRP_MODELS/<name>`, `./Models/<name>`, and
+/// Finds the bundled default models (`Models/` at the repository root), used when no model
+/// file is given. Looked up, in order: `$LRP_MODELS/<name>`, `./Models/<name>`, and
 /// `Models/<name>` in the folders above the running executable (covers `swift run` and
 /// `.build/release/lrp-cnn` started from anywhere).
 public enum ModelLocator {
@@ -21,6 +21,6 @@ public enum ModelLocator {
         if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
             return found
         }
-        throw LRPError("bundled model Models/\(name) not found (run from the repository root, set LRP_MODELS, or pass --model)")
+        throw LRPError("bundled model Models/\(name) not found (looked in $LRP_MODELS, ./Models and Models/ above the executable)")
     }
 }

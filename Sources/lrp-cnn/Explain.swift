@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import CNNRelevance
 import Foundation
 import LRPCore
@@ -35,8 +36,9 @@ struct Explain: ParsableCommand {
     @Option(name: .customLong("maxpool"), help: "Max-pooling outside the cut-off: wta (winner takes all) or proportional.")
     var maxPool: MaxPoolRule = .winnerTakeAll
 
-    @Option(parsing: .unconditional, help: "Cut-off K (conv/linear layers from the input that become flat; 0 = none) or 'all' for a sweep. See 'lrp-cnn layers'.")
-    var cutoff: String = "0"
+    @Option(parsing: .unconditional, help: "Cut-off K (conv/linear layers from the input that become flat; 0 = none) or 'all' for a sweep. See 'lrp-cnn layers'. (default: 0)",
+            transform: CutoffChoice.init(parsing:))
+    var cutoff: CutoffChoice = .k(0)
 
     @Option(parsing: .unconditional, help: "Class to explain: auto (top prediction), a class index, or a label.")
     var target: String = "auto"
@@ -50,9 +52,17 @@ struct Explain: ParsableCommand {
     @Option(help: "Images per forward/relevance batch.")
     var batch: Int = 8
 
+    func validate() throws {
+        guard !images.isEmpty || !inputNpy.isEmpty else { throw ValidationError("no input: give image files or --input-npy FILE") }
+        guard !out.isEmpty else { throw ValidationError("--out needs a folder name") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        if alpha != nil || beta != nil, preset != .alpha2beta1 && preset != .epsilonAlpha2Beta1Flat {
+            throw ValidationError("--alpha/--beta apply to the presets alpha2beta1 and epsilon-alpha2beta1-flat, not \(preset.rawValue)")
+        }
+    }
+
     func run() throws {
         let sources = inputSources(images: images, npy: inputNpy)
-        guard !sources.isEmpty else { throw LRPError("no input: give image files or --input-npy FILE") }
         // Cheap checks first: a missing file is reported before the model is loaded.
         for s in sources where !FileManager.default.fileExists(atPath: s.url.path) {
             throw LRPError("\(s.url.path): no such file")
@@ -65,12 +75,14 @@ struct Explain: ParsableCommand {
         let (graph, modelURL, labels) = (loaded.graph, loaded.url, loaded.labels)
         let preprocessing = modelOptions.preprocessing(for: graph)
         let plan = try rulePlan(preprocessing)
-        let (cutoffs, sweep) = try parseCutoff(graph)
+        let (cutoffs, sweep) = cutoff.values(maxK: graph.mappingLayerCount)
         let settings = ExplainSettings(
             plan: plan, cutoffs: cutoffs, isSweep: sweep, target: TargetChoice(parsing: target), labels: labels,
             preprocessing: preprocessing, colormap: colormap, batchSize: batch,
             outputDirectory: URL(fileURLWithPath: out), modelName: modelURL.path)
-        let run = try ExplainRun(graph: graph, settings: settings)
+        let run = try OptionErrors.naming(["cut-off": "--cutoff", "batch size": "--batch"]) {
+            try ExplainRun(graph: graph, settings: settings)
+        }
         var count = 0, files = 0
         try run.run(sources) { sample in
             count += 1
@@ -86,11 +98,6 @@ struct Explain: ParsableCommand {
     }
 
     private func rulePlan(_ preprocessing: Preprocessing) throws -> RulePlan {
-        if alpha != nil || beta != nil {
-            guard preset == .alpha2beta1 || preset == .epsilonAlpha2Beta1Flat else {
-                throw LRPError("--alpha/--beta apply to the presets alpha2beta1 and epsilon-alpha2beta1-flat, not \(preset.rawValue)")
-            }
-        }
         let a = alpha ?? beta.map { $0 + 1 } ?? 2
         let b = beta ?? alpha.map { $0 - 1 } ?? 1
         var plan = try RulePlan(preset: preset, alpha: a, beta: b, firstLayer: firstLayer, maxPool: maxPool,
@@ -101,14 +108,24 @@ struct Explain: ParsableCommand {
         }
         return plan
     }
+}
 
-    private func parseCutoff(_ graph: Graph) throws -> ([Int], Bool) {
-        let maxK = graph.mappingLayerCount
-        if cutoff.lowercased() == "all" { return (Array(0...maxK), true) }
-        guard let k = Int(cutoff) else { throw LRPError("--cutoff expects a number 0...\(maxK) or 'all' (got '\(cutoff)')") }
-        guard (0...maxK).contains(k) else {
-            throw LRPError("--cutoff \(k) out of range: this model has \(maxK) conv/linear layers (use 0...\(maxK) or 'all')")
+/// `--cutoff K|all`. The range of K depends on the model and is checked by `ExplainRun`.
+enum CutoffChoice {
+    case k(Int)
+    case all
+
+    init(parsing text: String) throws {
+        if text.lowercased() == "all" { self = .all } else if let k = Int(text) { self = .k(k) } else {
+            throw ValidationError("expected a number K or 'all'")
         }
-        return ([k], false)
+    }
+
+    /// The cut-offs to explain at and whether they form a sweep.
+    func values(maxK: Int) -> (cutoffs: [Int], isSweep: Bool) {
+        switch self {
+        case .k(let k): return ([k], false)
+        case .all: return (Array(0...max(0, maxK)), true)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import CNNRelevance
 import Foundation
 import LRPCore
@@ -16,24 +17,10 @@ struct LRPCNN: ParsableCommand {
     )
 }
 
-/// Printing for the executable: results to stdout, progress and errors to stderr.
-enum CLIOutput {
-    static func error(_ message: String) {
-        let line = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }.joined(separator: " ")
-        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
-    }
-
-    static func progress(_ text: String) {
-        FileHandle.standardError.write(Data("\(text)\n".utf8))
-    }
-}
-
 extension RulePreset: ExpressibleByArgument {}
 extension FirstLayerRule: ExpressibleByArgument {}
 extension MaxPoolRule: ExpressibleByArgument {}
 extension PreprocessPreset: ExpressibleByArgument {}
-extension Colormap: ExpressibleByArgument {}
 
 /// How a picture is fitted to the input (`--crop`).
 enum CropChoice: String, CaseIterable, ExpressibleByArgument {
@@ -61,6 +48,11 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Fitting the picture to the input: none (resize to size x size) or center (resize the shorter side to size*256/224, centre crop).")
     var crop: CropChoice = .none
 
+    func validate() throws {
+        if let classes { _ = try OptionErrors.validating { try ModelLoading.parseClasses(classes) } }
+        if let size, size < 1 || size > 4096 { throw ValidationError("--size must be between 1 and 4096 (got \(size))") }
+    }
+
     static let bundledModel = "mobilenet_v2.onnx"
     static let bundledLabels = "imagenet_classes.txt"
 
@@ -75,9 +67,11 @@ struct ModelOptions: ParsableArguments {
     /// labels: --labels, else the bundled ImageNet list for the bundled model or any other
     /// 1000-class model, else none (classes are shown as "class i").
     func load() throws -> Loaded {
-        let url = try model.map { URL(fileURLWithPath: $0) } ?? ModelLocator.bundled(Self.bundledModel)
+        let url = try ModelArgument.resolve(model, bundled: Self.bundledModel)
         let classList = try classes.map(ModelLoading.parseClasses)
-        let (graph, modelClasses) = try ModelLoading.load(url, size: size, classes: classList)
+        let (graph, modelClasses) = try OptionErrors.naming(["the class list": "--classes"]) {
+            try ModelLoading.load(url, size: size, classes: classList)
+        }
         var names: ClassLabels?
         if let labels {
             let l = try ClassLabels.load(URL(fileURLWithPath: labels))

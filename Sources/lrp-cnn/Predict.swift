@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import CNNRelevance
 import Foundation
 import LRPCore
@@ -20,11 +21,14 @@ struct Predict: ParsableCommand {
     @Option(help: "Images per forward batch.")
     var batch: Int = 8
 
+    func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top must be at least 1 (got \(top))") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        guard !images.isEmpty || !inputNpy.isEmpty else { throw ValidationError("no input: give image files or --input-npy FILE") }
+    }
+
     func run() throws {
-        guard top >= 1 else { throw LRPError("--top must be at least 1") }
-        guard batch >= 1 else { throw LRPError("--batch must be at least 1") }
         let sources = inputSources(images: images, npy: inputNpy)
-        guard !sources.isEmpty else { throw LRPError("no input: give image files or --input-npy FILE") }
         for s in sources where !FileManager.default.fileExists(atPath: s.url.path) {
             throw LRPError("\(s.url.path): no such file")
         }

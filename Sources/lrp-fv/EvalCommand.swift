@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Evaluation
 import FisherVectors
 import Foundation
@@ -16,7 +17,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Also write the results as JSON to this file.") var json: String?
 
     func run() throws {
-        let m = try ModelFile.read(try ModelArgument.resolve(model))
+        let m = try ModelFile.read(try ModelArgument.resolve(model, bundled: bundledFisherModel))
         let data = try Dataset.load(root: URL(fileURLWithPath: dataset), layout: layout, split: split)
         SkipReport.print("skipped dataset entries", data.warnings)
         let printer = ProgressPrinter()
@@ -34,12 +35,5 @@ struct EvalCommand: ParsableCommand {
     }
 }
 
-/// `--model` or the bundled default.
-enum ModelArgument {
-    static let bundledName = "fisher_imagenette.safetensors"
-
-    static func resolve(_ path: String?) throws -> URL {
-        if let path { return URL(fileURLWithPath: path) }
-        return try ModelLocator.bundled(bundledName)
-    }
-}
+/// The model used without `--model`.
+let bundledFisherModel = "fisher_imagenette.safetensors"

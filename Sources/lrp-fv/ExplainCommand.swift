@@ -1,9 +1,8 @@
 import ArgumentParser
+import CLISupport
 import FisherVectors
 import Foundation
 import LRPCore
-
-extension Colormap: ExpressibleByArgument {}
 
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,60 +28,25 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .customLong("pca-epsilon"), help: "Epsilon of the PCA step (descriptor scale 0…255).") var pcaEpsilon: Float = 100
     @Option(help: "Colour map: lrp or bwr.") var colormap: Colormap = .lrp
 
-    func run() throws {
-        guard !images.isEmpty else { throw LRPError("no input images") }
+    func validate() throws {
+        guard !out.isEmpty else { throw ValidationError("--out needs a folder name") }
         guard epsilon >= 0, epsilon.isFinite, pcaEpsilon >= 0, pcaEpsilon.isFinite else {
-            throw LRPError("--epsilon and --pca-epsilon must be non-negative numbers")
+            throw ValidationError("--epsilon and --pca-epsilon must be non-negative numbers")
         }
-        let m = try ModelFile.read(try ModelArgument.resolve(model))
-        var targetIndex: Int? = nil
-        if target.lowercased() != "auto" {
-            guard let t = m.classIndex(target) else {
-                throw LRPError("unknown --target \(target): give auto, an index 0…\(m.classes.count - 1), a class id or a name")
-            }
-            targetIndex = t
-        }
+    }
+
+    func run() throws {
+        let m = try ModelFile.read(try ModelArgument.resolve(model, bundled: bundledFisherModel))
         let resolutions: [FisherResolution] = resolution == .both ? [.descriptor, .bin]
             : [resolution == .bin ? .bin : .descriptor]
-        let outDir = URL(fileURLWithPath: out)
-
-        // Explain everything first: a bad input leaves no output at all.
-        var pending: [(ExplanationFiles, NDArray, Image, [String: Any])] = []
-        var taken = Set<String>()
-        var notes: [String] = []
-        for path in images {
-            let url = URL(fileURLWithPath: path)
-            let image = try Image.load(url)
-            let explanation: FisherExplanation
-            let started = Date()
-            do {
-                explanation = try FisherExplainer.explain(model: m, image: image, target: targetIndex,
-                                                          resolutions: Set(resolutions), epsilon: epsilon, pcaEpsilon: pcaEpsilon)
-            } catch let e as LRPError { throw LRPError("\(path): \(e.message)") }
-            let seconds = Date().timeIntervalSince(started)
-            let stem = ExplanationFiles.stem(for: url, taken: &taken)
-            for r in resolutions {
-                guard let map = explanation.maps[r] else { continue }
-                let files = ExplanationFiles(directory: outDir, stem: stem, variant: r.rawValue)
-                var summary = explanation.summary(model: m, resolution: r, input: path)
-                summary["timeSeconds"] = seconds
-                summary["timeNote"] = "dense SIFT + Fisher vector + scores + relevance at every requested resolution of this image"
-                pending.append((files, map, image, summary))
-            }
-            let rel = explanation.relevance
-            notes.append("\(path): predicted \(m.classNames[rel.scores.indices.max { rel.scores[$0] < rel.scores[$1] }!]), "
-                        + "explaining \(m.classNames[rel.target]) (score \(String(format: "%.4f", rel.score)))")
+        let settings = FisherExplainSettings(
+            target: target.lowercased() == "auto" ? nil : target, resolutions: resolutions, epsilon: epsilon,
+            pcaEpsilon: pcaEpsilon, colormap: colormap, outputDirectory: URL(fileURLWithPath: out))
+        let run = try OptionErrors.naming(["target class": "--target"]) { try FisherExplainRun(model: m, settings: settings) }
+        let explained = try run.run(images.map { URL(fileURLWithPath: $0) })
+        for e in explained {
+            Stderr.line("\(e.input.relativePath): predicted \(e.predictedName), explaining \(e.targetName) (score \(String(format: "%.4f", e.score)))")
         }
-        var written: [URL] = []
-        do {
-            for (files, map, image, summary) in pending {
-                written += try files.write(heatmap: map, relevance: nil, image: image, summary: summary, colormap: colormap)
-            }
-        } catch {
-            ExplanationFiles.remove(written)
-            throw error
-        }
-        notes.forEach(Stderr.line)
-        Stderr.line("wrote \(written.count) files to \(outDir.path)")
+        Stderr.line("wrote \(explained.reduce(0) { $0 + $1.files.count }) files to \(settings.outputDirectory.path)")
     }
 }

@@ -1,10 +1,10 @@
 import ArgumentParser
+import CLISupport
 import Evaluation
 import FisherVectors
 import Foundation
 import LRPCore
 
-extension DatasetLayout: ExpressibleByArgument {}
 extension SVMOptions.Loss: ExpressibleByArgument {}
 extension ModelFile.WeightPrecision: ExpressibleByArgument {}
 
@@ -41,6 +41,15 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("in-memory"), help: "Keep the training vectors in memory instead of a scratch file.") var inMemory = false
     @Option(help: "Storage of the SVM weights in the model file: float32 or float16.") var weights: ModelFile.WeightPrecision = .float32
 
+    func validate() throws {
+        guard !out.isEmpty else { throw ValidationError("--out needs a file name") }
+        guard gmmIterations >= 1, svmEpochs >= 1, sampleImages >= 1, descriptorSample >= 1 else {
+            throw ValidationError("iteration, epoch and sample counts must be positive")
+        }
+        if let m = maxImagesPerClass, m < 1 { throw ValidationError("--max-images-per-class must be positive") }
+        guard svmTolerance > 0, svmTolerance.isFinite else { throw ValidationError("--svm-tolerance must be positive") }
+    }
+
     func run() throws {
         let outURL = URL(fileURLWithPath: out)
         var isDir: ObjCBool = false
@@ -53,11 +62,7 @@ struct TrainCommand: ParsableCommand {
         options.features.pyramid = try FeatureOptions.parsePyramid(pyramid)
         try options.features.validate()
         guard gmmK >= 1 && gmmK <= 4096 else { throw LRPError("--gmm-k must be between 1 and 4096, got \(gmmK)") }
-        guard gmmIterations >= 1, svmEpochs >= 1, sampleImages >= 1, descriptorSample >= 1 else {
-            throw LRPError("iteration, epoch and sample counts must be positive")
-        }
-        if let m = maxImagesPerClass, m < 1 { throw LRPError("--max-images-per-class must be positive") }
-        guard svmC > 0, svmC.isFinite, svmTolerance > 0 else { throw LRPError("--svm-c and --svm-tolerance must be positive") }
+        guard svmC > 0, svmC.isFinite else { throw LRPError("--svm-c must be positive, got \(svmC)") }
         options.pcaDimension = pca
         options.gmm.componentCount = gmmK
         options.gmm.maxIterations = gmmIterations
@@ -78,8 +83,9 @@ struct TrainCommand: ParsableCommand {
         Stderr.line("training on \(data.items.count) images of \(data.classes.count) classes (\(dataset), split \(split))")
         let printer = ProgressPrinter()
         let command = (["lrp-fv"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-        let (model, summary) = try FisherVectorTrainer.train(dataset: data, options: options, trainingCommand: command,
-                                                             progress: printer.handler)
+        let (model, summary) = try OptionErrors.naming(["PCA dimension": "--pca", "descriptor sample": "--descriptor-sample"]) {
+            try FisherVectorTrainer.train(dataset: data, options: options, trainingCommand: command, progress: printer.handler)
+        }
         try ModelFile.write(model, to: outURL, weightPrecision: weights)
         SkipReport.print("skipped images", summary.skippedImages)
         let times = summary.stageSeconds.map { String(format: "%@ %.1fs", $0.0, $0.1) }.joined(separator: ", ")

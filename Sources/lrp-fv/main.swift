@@ -1,6 +1,5 @@
 import ArgumentParser
-import Foundation
-import LRPCore
+import CLISupport
 
 /// `lrp-fv`: train, evaluate and explain Fisher-vector classifiers (DESIGN §3–§5).
 struct LrpFv: ParsableCommand {

@@ -12,8 +12,8 @@ extension Graph {
         let outShape = valueShapes[output.index]
         guard outShape.count == 1 else { throw LRPError("cannot restrict outputs: the output is not a vector") }
         let available = outShape[0]
-        guard !classes.isEmpty else { throw LRPError("--classes needs at least one class index") }
-        guard Set(classes).count == classes.count else { throw LRPError("--classes lists a class twice") }
+        guard !classes.isEmpty else { throw LRPError("the class list needs at least one class index") }
+        guard Set(classes).count == classes.count else { throw LRPError("the class list names a class twice") }
         if let bad = classes.first(where: { $0 < 0 || $0 >= available }) {
             throw LRPError("class index \(bad) out of range: the model has \(available) outputs (0...\(available - 1))")
         }

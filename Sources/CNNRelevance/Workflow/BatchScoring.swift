@@ -23,7 +23,7 @@ public final class BatchScoring {
     /// line in `failures`. Progress is reported per batch as stage "forward".
     public func logits(images: [URL], preprocessing: Preprocessing, batchSize: Int,
                        progress: ProgressHandler?) throws -> (rows: [[Float]?], failures: [String]) {
-        guard batchSize >= 1 else { throw LRPError("--batch must be at least 1") }
+        guard batchSize >= 1 else { throw LRPError("batch size must be at least 1, got \(batchSize)") }
         var rows = [[Float]?](repeating: nil, count: images.count)
         var failures: [String] = []
         for start in stride(from: 0, to: images.count, by: batchSize) {

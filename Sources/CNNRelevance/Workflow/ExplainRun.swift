@@ -1,7 +1,7 @@
 import Foundation
 import LRPCore
 
-/// Everything `lrp-cnn explain` needs besides the model and the inputs.
+/// Everything an explanation run needs besides the model and the inputs.
 public struct ExplainSettings: Sendable {
     public var plan: RulePlan
     /// Cut-offs to explain at. More than one (a sweep) gives one file set per cut-off, named
@@ -53,13 +53,14 @@ public final class ExplainRun {
     private let fixedTarget: Int?
 
     /// - Throws: `LRPError` for cut-offs out of range, a bad target, or a plan the graph cannot use.
+    ///   Messages start with the value concerned ("cut-off 9 out of range ...", "batch size ...").
     public init(graph: Graph, settings: ExplainSettings) throws {
         let maxK = graph.mappingLayerCount
         guard !settings.cutoffs.isEmpty else { throw LRPError("no cut-off given") }
         if let bad = settings.cutoffs.first(where: { $0 < 0 || $0 > maxK }) {
-            throw LRPError("cut-off \(bad) out of range: this model has \(maxK) conv/linear layers (use 0...\(maxK) or 'all')")
+            throw LRPError("cut-off \(bad) out of range: this model has \(maxK) conv/linear layers (0...\(maxK))")
         }
-        guard settings.batchSize >= 1 else { throw LRPError("--batch must be at least 1") }
+        guard settings.batchSize >= 1 else { throw LRPError("batch size must be at least 1, got \(settings.batchSize)") }
         self.graph = graph
         self.settings = settings
         self.fixedTarget = try settings.target.resolve(graph: graph, labels: settings.labels)
@@ -126,8 +127,7 @@ public final class ExplainRun {
             guard let target = all.first(where: { $0.outputIndex == targets[n] }) else {
                 throw LRPError("internal: target \(targets[n]) not among the outputs")
             }
-            // Render everything for this sample before writing any file.
-            var pending: [(ExplanationFiles, NDArray, NDArray, [String: Any])] = []
+            var sets: [ExplanationSet] = []
             var sums: [Float] = []
             for (k, cutoff) in settings.cutoffs.enumerated() {
                 let r = relevances[k]
@@ -141,19 +141,11 @@ public final class ExplainRun {
                                              variant: settings.isSweep ? "cutoff-\(cutoff)" : nil)
                 let summary = self.summary(input, ranking: ranking, target: target, relevanceSum: sum, cutoff: cutoff,
                                            seconds: seconds, batch: inputs.count, stem: stem, files: files)
-                pending.append((files, NDArray(shape: [h, w], data: map), rel, summary))
+                sets.append(ExplanationSet(files: files, heatmap: NDArray(shape: [h, w], data: map), relevance: rel,
+                                           picture: input.picture, summary: summary))
             }
-            var written: [URL] = []
-            do {
-                for (files, map, rel, summary) in pending {
-                    written += try files.write(heatmap: map, relevance: rel, image: input.picture, summary: summary,
-                                               colormap: settings.colormap)
-                }
-            } catch {
-                // A sample's output is all its sets or nothing (earlier samples stay complete).
-                ExplanationFiles.remove(written)
-                throw error
-            }
+            // A sample's output is all its sets or nothing (earlier samples stay complete).
+            let written = try ExplanationWriter(colormap: settings.colormap).write(sets)
             onSample(ExplainedSample(source: input.source, sampleIndex: input.sampleIndex, stem: stem, target: target,
                                      relevanceSums: sums, files: written))
         }
@@ -161,11 +153,7 @@ public final class ExplainRun {
 
     private static func stem(for input: PreparedInput, taken: inout Set<String>) -> String {
         guard let i = input.sampleIndex else { return ExplanationFiles.stem(for: input.source, taken: &taken) }
-        let base = input.source.deletingPathExtension().lastPathComponent + "-\(i)"
-        var name = base, n = 2
-        while taken.contains(name) { name = "\(base)-\(n)"; n += 1 }
-        taken.insert(name)
-        return name
+        return ExplanationFiles.unique(input.source.deletingPathExtension().lastPathComponent + "-\(i)", taken: &taken)
     }
 
     private func summary(_ input: PreparedInput, ranking: [Prediction], target: Prediction, relevanceSum: Float,

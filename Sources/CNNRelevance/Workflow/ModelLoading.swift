@@ -11,7 +11,7 @@ public enum ModelLoading {
             throw LRPError("\(url.path): no such model file")
         }
         guard let data = try? Data(contentsOf: url) else { throw LRPError("\(url.path): cannot read the model file") }
-        if let size, size < 1 || size > 4096 { throw LRPError("--size must be between 1 and 4096 (got \(size))") }
+        if let size, size < 1 || size > 4096 { throw LRPError("input size must be between 1 and 4096 (got \(size))") }
         var inputSize: (height: Int, width: Int)?
         if let size {
             inputSize = (size, size)
@@ -28,7 +28,7 @@ public enum ModelLoading {
         return (graph, modelClasses)
     }
 
-    /// Parses `--classes i,j,...`.
+    /// Parses a class list "i,j,...".
     public static func parseClasses(_ text: String) throws -> [Int] {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         var out: [Int] = []

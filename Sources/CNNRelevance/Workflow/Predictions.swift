@@ -4,7 +4,7 @@ import Foundation
 public struct Prediction: Sendable {
     /// Position in the (possibly restricted) model output.
     public var outputIndex: Int
-    /// The model's own class index (differs from `outputIndex` under `--classes`).
+    /// The model's own class index (differs from `outputIndex` when the outputs are restricted).
     public var classIndex: Int
     public var label: String
     public var logit: Float

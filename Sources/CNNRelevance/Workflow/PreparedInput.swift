@@ -5,7 +5,7 @@ import LRPCore
 public enum InputSource: Sendable, Equatable {
     /// A JPEG or PNG picture, preprocessed with the run's `Preprocessing`.
     case image(URL)
-    /// An exact model input tensor `[N, C, H, W]` or `[C, H, W]` (`--input-npy`).
+    /// An exact model input tensor `[N, C, H, W]` or `[C, H, W]` (`.npy`).
     case npy(URL)
 
     public var url: URL {
@@ -32,7 +32,7 @@ public enum InputPreparation {
     /// - Throws: `LRPError` naming the file (missing, corrupt, or the model does not take RGB).
     public static func image(_ url: URL, graph: Graph, preprocessing: Preprocessing) throws -> PreparedInput {
         guard graph.inputShape.first == 3 else {
-            throw LRPError("the model takes \(graph.inputShape.first ?? 0)-channel inputs; pictures give 3 (use --input-npy)")
+            throw LRPError("the model takes \(graph.inputShape.first ?? 0)-channel inputs; pictures give 3 (give an exact input tensor instead)")
         }
         let fitted = preprocessing.fitted(try Image.load(url))
         return PreparedInput(source: url, sampleIndex: nil, tensor: preprocessing.tensor(fromFitted: fitted), picture: fitted)

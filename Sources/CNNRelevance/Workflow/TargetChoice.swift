@@ -1,10 +1,10 @@
 import LRPCore
 
-/// Which class an explanation starts from (`--target auto|INDEX|LABEL`).
+/// Which class an explanation starts from: `auto`, a class index or a label.
 public enum TargetChoice: Sendable, Equatable {
     /// The top prediction of each image.
     case auto
-    /// A class index of the model (its original index, also under `--classes`).
+    /// A class index of the model (its original index, also when the outputs are restricted).
     case index(Int)
     /// A class name from the label file.
     case label(String)
@@ -15,7 +15,7 @@ public enum TargetChoice: Sendable, Equatable {
     }
 
     /// The output position this choice means for `graph`, or nil for `auto` (decided per image).
-    /// - Throws: `LRPError` for an index out of range or not among `--classes`, or an unknown label.
+    /// - Throws: `LRPError` for an index out of range or not among the kept classes, or an unknown label.
     public func resolve(graph: Graph, labels: ClassLabels?) throws -> Int? {
         let outputs = graph.valueShapes[graph.output.index].first ?? 0
         let classIndex: Int
@@ -26,7 +26,7 @@ public enum TargetChoice: Sendable, Equatable {
             classIndex = i
         case .label(let name):
             guard let labels else {
-                throw LRPError("--target '\(name)' is a label but no label file is known (pass --labels FILE or an index)")
+                throw LRPError("target '\(name)' is a label but no label file is known (give a label file or a class index)")
             }
             classIndex = try labels.index(of: name)
         }

@@ -11,10 +11,10 @@ public enum FisherVectorTrainer {
         _ = BLASThreads.singleThreaded
         try options.features.validate()
         guard options.pcaDimension >= 1 && options.pcaDimension <= 128 else {
-            throw LRPError("--pca must be between 1 and 128, got \(options.pcaDimension)")
+            throw LRPError("PCA dimension must be between 1 and 128, got \(options.pcaDimension)")
         }
         guard options.descriptorSample >= options.gmm.componentCount else {
-            throw LRPError("--descriptor-sample (\(options.descriptorSample)) must be at least --gmm-k (\(options.gmm.componentCount))")
+            throw LRPError("descriptor sample (\(options.descriptorSample)) must be at least the GMM component count (\(options.gmm.componentCount))")
         }
         var summary = TrainingSummary()
         summary.datasetWarnings = dataset.warnings

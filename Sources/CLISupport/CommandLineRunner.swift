@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import LRPCore
+
+/// Parses the command line and runs the command with the exit-status convention of all the
+/// toolkit's executables:
+///
+/// - 0: success, and help (`--help`, `help`, or a command group run without a subcommand),
+///   printed to stdout;
+/// - 1: bad input or a failure while running (anything a library throws);
+/// - 2: a usage error (unknown option, missing or unparsable value, a failed `validate()`).
+///
+/// Every failure is exactly one `error: ...` line on stderr.
+public enum CommandLineRunner {
+    public static let usageErrorStatus: Int32 = 2
+
+    /// Runs `root` on the process arguments and exits with its status.
+    public static func run(_ root: any ParsableCommand.Type) -> Never {
+        exit(status(root))
+    }
+
+    /// Runs `root` on `arguments` (the process arguments if nil) and returns the exit status.
+    public static func status(_ root: any ParsableCommand.Type, arguments: [String]? = nil) -> Int32 {
+        do {
+            var command = try root.parseAsRoot(arguments)
+            try command.run()
+            return 0
+        } catch {
+            return report(error, root: root)
+        }
+    }
+
+    /// Prints what `error` means for the user and returns the exit status.
+    static func report(_ error: Error, root: any ParsableCommand.Type) -> Int32 {
+        if let e = error as? LRPError {
+            Stderr.error(e.message)
+            return 1
+        }
+        let code = root.exitCode(for: error)
+        if code == .success {
+            print(root.fullMessage(for: error))
+            return 0
+        }
+        if code == .validationFailure {
+            Stderr.error(root.message(for: error))
+            return usageErrorStatus
+        }
+        // An `ExitCode` thrown on purpose has said what it had to say.
+        if error is ExitCode { return code.rawValue }
+        Stderr.error(root.message(for: error))
+        return 1
+    }
+}

@@ -3,17 +3,18 @@ import Foundation
 import LRPCore
 
 /// Turning library errors about values into errors about options. Library messages name the
-/// value first ("cut-off 9 out of range ..."); the executable puts the flag in its place.
+/// value ("cut-off 9 out of range ...", "not among the selected classes"); the executable puts
+/// the flag in its place.
 public enum OptionErrors {
-    /// Runs `body`; an `LRPError` whose message starts with one of the library's value names
-    /// (the keys of `flags`) gets the option's flag instead, e.g. "cut-off 9 out of range" →
+    /// Runs `body`; in an `LRPError` the first of the library's value names (the keys of
+    /// `flags`) that occurs is replaced by the option's flag, e.g. "cut-off 9 out of range" →
     /// "--cutoff 9 out of range". Other errors pass unchanged.
     public static func naming<T>(_ flags: KeyValuePairs<String, String>, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let e as LRPError {
-            for (term, flag) in flags where e.message.hasPrefix(term + " ") {
-                throw LRPError(flag + e.message.dropFirst(term.count))
+            for (term, flag) in flags {
+                if let r = e.message.range(of: term) { throw LRPError(e.message.replacingCharacters(in: r, with: flag)) }
             }
             throw e
         }

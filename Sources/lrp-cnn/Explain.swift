@@ -80,7 +80,7 @@ struct Explain: ParsableCommand {
             plan: plan, cutoffs: cutoffs, isSweep: sweep, target: TargetChoice(parsing: target), labels: labels,
             preprocessing: preprocessing, colormap: colormap, batchSize: batch,
             outputDirectory: URL(fileURLWithPath: out), modelName: modelURL.path)
-        let run = try OptionErrors.naming(["cut-off": "--cutoff", "batch size": "--batch"]) {
+        let run = try OptionErrors.naming(["cut-off": "--cutoff", "batch size": "--batch", "the selected classes": "--classes"]) {
             try ExplainRun(graph: graph, settings: settings)
         }
         var count = 0, files = 0

@@ -49,9 +49,14 @@ struct ModelOptions: ParsableArguments {
     var crop: CropChoice = .none
 
     func validate() throws {
-        if let classes { _ = try OptionErrors.validating { try ModelLoading.parseClasses(classes) } }
+        if let classes {
+            _ = try OptionErrors.validating { try OptionErrors.naming(Self.classFlags) { try ModelLoading.parseClasses(classes) } }
+        }
         if let size, size < 1 || size > 4096 { throw ValidationError("--size must be between 1 and 4096 (got \(size))") }
     }
+
+    /// The library's names for the values of these options.
+    static let classFlags: KeyValuePairs<String, String> = ["the class list": "--classes"]
 
     static let bundledModel = "mobilenet_v2.onnx"
     static let bundledLabels = "imagenet_classes.txt"
@@ -68,9 +73,8 @@ struct ModelOptions: ParsableArguments {
     /// 1000-class model, else none (classes are shown as "class i").
     func load() throws -> Loaded {
         let url = try ModelArgument.resolve(model, bundled: Self.bundledModel)
-        let classList = try classes.map(ModelLoading.parseClasses)
-        let (graph, modelClasses) = try OptionErrors.naming(["the class list": "--classes"]) {
-            try ModelLoading.load(url, size: size, classes: classList)
+        let (graph, modelClasses) = try OptionErrors.naming(["the class list": "--classes", "an input size": "--size"]) {
+            try ModelLoading.load(url, size: size, classes: try classes.map(ModelLoading.parseClasses))
         }
         var names: ClassLabels?
         if let labels {

@@ -127,7 +127,7 @@ final class ImportErrorTests: XCTestCase {
     func testDynamicSpatialSizeNeedsASize() throws {
         var b = validModel()
         b.inputShape = [nil, 3, nil, nil]
-        assertLRPError(["dynamic height or width", "--size"]) { _ = try b.load() }
+        assertLRPError(["dynamic height or width", "input size"]) { _ = try b.load() }
         let g = try b.load(inputSize: (height: 12, width: 10))
         XCTAssertEqual(g.inputShape, [3, 12, 10])
         XCTAssertEqual(g.valueShapes[g.nodes[0].output.index], [4, 12, 10])

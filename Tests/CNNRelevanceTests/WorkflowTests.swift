@@ -48,7 +48,7 @@ final class WorkflowTests: XCTestCase {
         let r = try g.restrictingOutputs(to: [7, 2, 5])
         XCTAssertEqual(try TargetChoice.index(5).resolve(graph: r, labels: nil), 2)
         XCTAssertEqual(try TargetChoice.label("c2").resolve(graph: r, labels: labels), 1)
-        assertLRPError(["not among --classes 7,2,5"]) { _ = try TargetChoice.index(3).resolve(graph: r, labels: nil) }
+        assertLRPError(["not among the selected classes 7,2,5"]) { _ = try TargetChoice.index(3).resolve(graph: r, labels: nil) }
     }
 
     func testRankingOrderProbabilitiesAndRestrictedIndices() throws {
@@ -65,8 +65,8 @@ final class WorkflowTests: XCTestCase {
 
     func testParseClasses() throws {
         XCTAssertEqual(try ModelLoading.parseClasses("0,217, 482"), [0, 217, 482])
-        assertLRPError(["--classes"]) { _ = try ModelLoading.parseClasses("1,,2") }
-        assertLRPError(["--classes"]) { _ = try ModelLoading.parseClasses("-3") }
-        assertLRPError(["--classes"]) { _ = try ModelLoading.parseClasses("") }
+        assertLRPError(["the class list"]) { _ = try ModelLoading.parseClasses("1,,2") }
+        assertLRPError(["the class list"]) { _ = try ModelLoading.parseClasses("-3") }
+        assertLRPError(["the class list"]) { _ = try ModelLoading.parseClasses("") }
     }
 }

@@ -158,7 +158,7 @@ public enum ONNXImporter {
             h = inputSize.height; w = inputSize.width
         }
         guard let h, let w else {
-            throw LRPError("model input '\(input.name)' has a dynamic height or width; pass an input size (--size)")
+            throw LRPError("model input '\(input.name)' has a dynamic height or width; give it an input size")
         }
 
         let builder = GraphBuilder(opset: opset, declaredBatch: batch, externalDirectory: directory)

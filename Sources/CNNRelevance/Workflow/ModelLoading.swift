@@ -34,7 +34,7 @@ public enum ModelLoading {
         var out: [Int] = []
         for p in parts {
             guard let i = Int(p), i >= 0 else {
-                throw LRPError("--classes expects comma-separated class indices like 0,217,482 (got '\(text)')")
+                throw LRPError("the class list expects comma-separated class indices like 0,217,482 (got '\(text)')")
             }
             out.append(i)
         }

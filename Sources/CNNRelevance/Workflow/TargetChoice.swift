@@ -32,7 +32,7 @@ public enum TargetChoice: Sendable, Equatable {
         }
         if let classes = graph.outputClasses {
             guard let k = classes.firstIndex(of: classIndex) else {
-                throw LRPError("target class \(classIndex) is not among --classes \(classes.map(String.init).joined(separator: ","))")
+                throw LRPError("target class \(classIndex) is not among the selected classes \(classes.map(String.init).joined(separator: ","))")
             }
             return k
         }

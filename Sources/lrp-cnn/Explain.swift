@@ -35,6 +35,9 @@ struct Explain: ParsableCommand {
     @Option(name: .customLong("maxpool"), help: "Max-pooling outside the cut-off: wta (winner takes all) or proportional.")
     var maxPool: MaxPoolRule = .winnerTakeAll
 
+    @Option(help: "JSON rule map: rules by layer name, layer range K1-K2 or kind on top of the preset (format: Sources/CNNRelevance/Rules/RuleMapFile.md; names and K as 'lrp-cnn layers' prints them).")
+    var rules: String?
+
     @Option(parsing: .unconditional, help: "Cut-off K (conv/linear layers from the input that become flat; 0 = none) or 'all' for a sweep. See 'lrp-cnn layers'.")
     var cutoff: String = "0"
 
@@ -64,7 +67,15 @@ struct Explain: ParsableCommand {
         let loaded = try modelOptions.load()
         let (graph, modelURL, labels) = (loaded.graph, loaded.url, loaded.labels)
         let preprocessing = modelOptions.preprocessing(for: graph)
-        let plan = try rulePlan(preprocessing)
+        var plan = try rulePlan(preprocessing)
+        if let rules {
+            do {
+                plan.ruleMap = try RuleMap(contentsOf: URL(fileURLWithPath: rules))
+                try plan.validate(against: graph)
+            } catch let e as LRPError {
+                throw LRPError("--rules \(rules): \(e.message)")
+            }
+        }
         let (cutoffs, sweep) = try parseCutoff(graph)
         let settings = ExplainSettings(
             plan: plan, cutoffs: cutoffs, isSweep: sweep, target: TargetChoice(parsing: target), labels: labels,

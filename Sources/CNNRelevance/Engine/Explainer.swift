@@ -40,6 +40,8 @@ public final class Explainer: @unchecked Sendable {
     let prepared: PreparedGraph
     let cutOff: CutOff
     let rules: [Int: MappingRule]
+    /// Rule of every max-pooling node outside the cut-off region, by node index.
+    let maxPoolRules: [Int: MaxPoolRule]
     /// Values the relevance pass reads (kept by an explanation forward pass).
     let keep: [Bool]
 
@@ -50,14 +52,19 @@ public final class Explainer: @unchecked Sendable {
         self.plan = plan
         prepared = try PreparedGraph(graph)
         cutOff = CutOff(graph: graph)
-        let composite = Composite(plan: plan)
+        let composite = try Composite(plan: plan)
+        try composite.validate(against: graph)
         var rules: [Int: MappingRule] = [:]
         for (k, layer) in prepared.mappingLayers.enumerated() {
-            let rule = composite.rule(mappingIndex: k, isLinear: layer.isLinear, inputChannels: layer.input.channels)
+            let rule = composite.mappingRule(number: k + 1, name: layer.name, isLinear: layer.isLinear,
+                                             inputChannels: layer.input.channels)
             try rule.prepare(layer)
             rules[layer.nodeIndex] = rule
         }
         self.rules = rules
+        maxPoolRules = prepared.nodes.reduce(into: [:]) { m, n in
+            if case .maxPool = n.op { m[n.index] = composite.maxPoolRule(name: n.name) }
+        }
         keep = ForwardRunner.valuesRead(prepared, rules: rules, plan: plan)
     }
 
@@ -132,7 +139,7 @@ public final class Explainer: @unchecked Sendable {
         }
         if cutoffs.isEmpty { return [] }
 
-        let walk = RelevanceWalk(graph: prepared, rules: rules, plan: plan, values: pass.values, saved: pass.saved)
+        let walk = RelevanceWalk(graph: prepared, rules: rules, plan: plan, maxPoolRules: maxPoolRules, values: pass.values, saved: pass.saved)
         let ctx = EngineContext(batch: batch, workspace: Workspace(), serial: false)
         var pending: RelevanceWalk.Pending = [prepared.logitValue: initialRelevance(pass, targets: targets)]
 

@@ -10,6 +10,8 @@ struct RelevanceWalk {
     /// Rule of every mapping node outside the cut-off region, by node index.
     let rules: [Int: MappingRule]
     let plan: RulePlan
+    /// Rule of every max-pooling node, by node index.
+    let maxPoolRules: [Int: MaxPoolRule]
     /// Forward activations, by value index.
     let values: [FloatBuffer?]
     /// Products the rules kept during the forward pass, by node index.
@@ -52,7 +54,7 @@ struct RelevanceWalk {
             add(LayerRules.reshape(r, from: outL, to: inL[0], batch: ctx.batch), to: node.inputs[0], &pending, batch: ctx.batch)
         case .maxPool(let g):
             let x = try value(node.inputs[0])
-            let rin = plan.maxPool == .winnerTakeAll
+            let rin = (maxPoolRules[index] ?? plan.maxPool) == .winnerTakeAll
                 ? LayerRules.maxPoolWinnerTakeAll(g, x: x, r: r, input: inL[0], output: outL, ctx: ctx)
                 : LayerRules.poolProportional(g, x: x, r: r, sumPooling: true, input: inL[0], output: outL, ctx: ctx)
             add(rin, to: node.inputs[0], &pending, batch: ctx.batch)

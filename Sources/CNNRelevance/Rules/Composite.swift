@@ -71,10 +71,20 @@ struct Composite: Sendable {
         return map
     }
 
+    /// Whether `rule` is one of `kind`'s rules (conv/linear rules, max-pooling rules; the fixed
+    /// treatments of the other kinds take any).
+    static func rule(_ rule: LayerRule, appliesTo kind: LayerKind) -> Bool {
+        switch kind {
+        case .conv, .linear: return rule.isMapping
+        case .maxPool: return rule == .winnerTakeAll || rule == .proportional
+        default: return true
+        }
+    }
+
     /// The winning entry among those that match, or nil.
     private func resolve(kind: LayerKind, number: Int?, name: String?) -> Entry? {
         var best: (Int, Entry)?
-        for e in entries where e.rule.isMapping == kind.isMapping {
+        for e in entries where Composite.rule(e.rule, appliesTo: kind) {
             let matches: Bool
             switch e.selector {
             case .name(let n): matches = n == name

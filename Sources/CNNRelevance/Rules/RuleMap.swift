@@ -195,6 +195,12 @@ public struct RuleMap: Sendable, Equatable {
 
     private static func quoted(_ v: Any) -> String { v is String ? "'\(v)'" : "\(v)" }
 
+    /// A JSON number (not true/false: `is Bool` holds for every NSNumber on Linux).
+    private static func number(_ v: Any) -> NSNumber? {
+        guard let n = v as? NSNumber, !String(describing: type(of: v)).contains("Boolean") else { return nil }
+        return n
+    }
+
     private static func entry(_ item: Any, number i: Int) throws -> Entry {
         let at = "rule \(i)"
         guard let d = item as? [String: Any] else { throw LRPError("\(at): expected an object like {\"kind\": \"conv\", \"rule\": \"epsilon\"}") }
@@ -226,7 +232,7 @@ public struct RuleMap: Sendable, Equatable {
                 let takes = rule.parameters.isEmpty ? "takes no parameters" : "takes \(rule.parameters.joined(separator: ", "))"
                 throw LRPError("\(at): unknown parameter '\(key)' (rule \(rule.rawValue) \(takes))")
             }
-            guard let n = value as? NSNumber, !(value is Bool), n.doubleValue.isFinite else {
+            guard let n = number(value), n.doubleValue.isFinite else {
                 throw LRPError("\(at): parameter '\(key)' must be a number")
             }
             switch key {
@@ -241,7 +247,7 @@ public struct RuleMap: Sendable, Equatable {
     /// "3", "1-5" or a number.
     private static func range(_ v: Any, at: String) throws -> ClosedRange<Int> {
         let text: String
-        if let n = v as? NSNumber, !(v is Bool) { text = n.stringValue } else if let s = v as? String { text = s } else {
+        if let n = number(v) { text = n.stringValue } else if let s = v as? String { text = s } else {
             throw LRPError("\(at): \"layers\" must be a number K or a range like \"1-5\"")
         }
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)

@@ -184,7 +184,7 @@ final class RuleMapTests: XCTestCase {
         expectError(["rule proportional does not apply", "/stem/Conv"]) {
             try explainer(#"{"rules": [{"name": "/stem/Conv", "rule": "proportional"}]}"#)
         }
-        expectError(["zbox on layer 2", "8 channels"]) { try explainer(#"{"rules": [{"layers": 2, "rule": "zbox"}]}"#) }
+        expectError(["layer 2 '/branch_a/Conv' (zbox) has 8 input channels"]) { try explainer(#"{"rules": [{"layers": 2, "rule": "zbox"}]}"#) }
         // the Explainer checks on its own, too
         var plan = try RulePlan(preset: .epsilon)
         plan.ruleMap = try map(#"{"rules": [{"name": "nope", "rule": "z"}]}"#)

@@ -201,7 +201,7 @@ struct Composite: Sendable {
             let channels = graph.valueShapes[node.inputs[0].index].first ?? 0
             let rule = resolve(kind: LayerKind(node.op)!, number: k + 1, name: node.name)?.rule
             if rule == .zbox, plan.zBoxLow.count != 1, plan.zBoxLow.count != channels {
-                throw LRPError("zbox on layer \(k + 1) '\(node.name)': it reads \(channels) channels but the input bounds have \(plan.zBoxLow.count) (zbox needs the layer to read the preprocessed input)")
+                throw LRPError("z-box bounds have \(plan.zBoxLow.count) values but layer \(k + 1) '\(node.name)' (zbox) has \(channels) input channels (z-box needs a layer that reads the preprocessed input)")
             }
         }
     }

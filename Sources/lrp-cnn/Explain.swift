@@ -64,18 +64,12 @@ struct Explain: ParsableCommand {
         if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
             throw LRPError("--out \(out) exists and is not a directory")
         }
+        let ruleMap = try rules.map { path in try withRulesContext { try RuleMap(contentsOf: URL(fileURLWithPath: path)) } }
         let loaded = try modelOptions.load()
         let (graph, modelURL, labels) = (loaded.graph, loaded.url, loaded.labels)
         let preprocessing = modelOptions.preprocessing(for: graph)
-        var plan = try rulePlan(preprocessing)
-        if let rules {
-            do {
-                plan.ruleMap = try RuleMap(contentsOf: URL(fileURLWithPath: rules))
-                try plan.validate(against: graph)
-            } catch let e as LRPError {
-                throw LRPError("--rules \(rules): \(e.message)")
-            }
-        }
+        let plan = try rulePlan(preprocessing, ruleMap: ruleMap)
+        try withRulesContext { try plan.validate(against: graph) }
         let (cutoffs, sweep) = try parseCutoff(graph)
         let settings = ExplainSettings(
             plan: plan, cutoffs: cutoffs, isSweep: sweep, target: TargetChoice(parsing: target), labels: labels,
@@ -96,8 +90,16 @@ struct Explain: ParsableCommand {
         print("wrote \(files) files for \(count) input\(count == 1 ? "" : "s") to \(settings.outputDirectory.path)")
     }
 
-    private func rulePlan(_ preprocessing: Preprocessing) throws -> RulePlan {
-        if alpha != nil || beta != nil {
+    /// Errors of the rule file, prefixed with `--rules FILE:`.
+    private func withRulesContext<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as LRPError {
+            throw LRPError("--rules \(rules ?? ""): \(e.message)")
+        }
+    }
+
+    private func rulePlan(_ preprocessing: Preprocessing, ruleMap: RuleMap?) throws -> RulePlan {
+        let preset = ruleMap?.preset ?? self.preset
+        if alpha != nil || beta != nil, ruleMap == nil {
             guard preset == .alpha2beta1 || preset == .epsilonAlpha2Beta1Flat else {
                 throw LRPError("--alpha/--beta apply to the presets alpha2beta1 and epsilon-alpha2beta1-flat, not \(preset.rawValue)")
             }
@@ -105,10 +107,10 @@ struct Explain: ParsableCommand {
         let a = alpha ?? beta.map { $0 + 1 } ?? 2
         let b = beta ?? alpha.map { $0 - 1 } ?? 1
         var plan = try RulePlan(preset: preset, alpha: a, beta: b, firstLayer: firstLayer, maxPool: maxPool,
-                                zBoxLow: preprocessing.zBoxLow, zBoxHigh: preprocessing.zBoxHigh)
+                                zBoxLow: preprocessing.zBoxLow, zBoxHigh: preprocessing.zBoxHigh, ruleMap: ruleMap)
         if let epsilon {
             plan = try RulePlan(preset: preset, epsilon: epsilon, alpha: a, beta: b, firstLayer: firstLayer, maxPool: maxPool,
-                                zBoxLow: preprocessing.zBoxLow, zBoxHigh: preprocessing.zBoxHigh)
+                                zBoxLow: preprocessing.zBoxLow, zBoxHigh: preprocessing.zBoxHigh, ruleMap: ruleMap)
         }
         return plan
     }

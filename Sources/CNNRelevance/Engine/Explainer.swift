@@ -139,7 +139,8 @@ public final class Explainer: @unchecked Sendable {
         }
         if cutoffs.isEmpty { return [] }
 
-        let walk = RelevanceWalk(graph: prepared, rules: rules, plan: plan, maxPoolRules: maxPoolRules, values: pass.values, saved: pass.saved)
+        let walk = RelevanceWalk(graph: prepared, rules: rules, plan: plan, maxPoolRules: maxPoolRules,
+                                 values: pass.values, saved: pass.saved)
         let ctx = EngineContext(batch: batch, workspace: Workspace(), serial: false)
         var pending: RelevanceWalk.Pending = [prepared.logitValue: initialRelevance(pass, targets: targets)]
 

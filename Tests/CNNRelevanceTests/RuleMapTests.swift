@@ -125,6 +125,55 @@ final class RuleMapTests: XCTestCase {
         XCTAssertEqual(try RulePlan(preset: .alpha2beta1).summary["firstLayer"] as? String, "alpha-beta")
     }
 
+    /// The table the summary was written from before composites were data (kept here verbatim
+    /// as the reference): every preset × first layer × max pool × ε gives the same dictionary.
+    func testSummaryMatchesTheFormerTable() throws {
+        func legacyRule(_ plan: RulePlan, index: Int, isLinear: Bool) -> String {
+            if index == 0, let first = plan.firstLayer { return first == .zbox ? "zbox" : first.rawValue }
+            switch plan.preset {
+            case .epsilon: return EpsilonRule(epsilon: plan.epsilon).name
+            case .alpha2beta1: return AlphaBetaRule(alpha: plan.alpha, beta: plan.beta).name
+            case .epsilonPlusFlat, .epsilonAlpha2Beta1Flat:
+                if index == 0 { return "flat" }
+                if isLinear { return EpsilonRule(epsilon: plan.epsilon).name }
+                return plan.preset == .epsilonPlusFlat ? "z-plus" : AlphaBetaRule(alpha: plan.alpha, beta: plan.beta).name
+            }
+        }
+        func legacyFirstName(_ preset: RulePreset) -> String {
+            switch preset {
+            case .epsilon: return "epsilon"
+            case .alpha2beta1: return "alpha-beta"
+            case .epsilonPlusFlat, .epsilonAlpha2Beta1Flat: return "flat"
+            }
+        }
+        for preset in RulePreset.allCases {
+            for first in [nil] + FirstLayerRule.allCases.map(Optional.some) {
+                for pool in MaxPoolRule.allCases {
+                    for (eps, alpha) in [(Float(1e-6), Float(2)), (0, 1), (0.25, 1.5)] {
+                        let plan = try RulePlan(preset: preset, epsilon: eps, alpha: alpha, beta: alpha - 1, firstLayer: first,
+                                                maxPool: pool, zBoxLow: [0, 0, 0], zBoxHigh: [1, 1, 1])
+                        let label = "\(preset) \(String(describing: first)) \(pool) \(eps)"
+                        var rules = try XCTUnwrap(plan.summary["rules"] as? [String: String], label)
+                        XCTAssertEqual(rules.removeValue(forKey: "activation"), "pass", label)
+                        XCTAssertEqual(rules, [
+                            "firstLayer": legacyRule(plan, index: 0, isLinear: false),
+                            "conv": legacyRule(plan, index: 1, isLinear: false),
+                            "linear": legacyRule(plan, index: 1, isLinear: true),
+                            "maxPool": pool == .winnerTakeAll ? "winner-take-all" : "proportional",
+                            "averagePool": "proportional",
+                            "residualSum": "proportional",
+                            "unfoldedBatchNorm": "epsilon(\(eps))",
+                        ], label)
+                        XCTAssertEqual(plan.summary["firstLayer"] as? String, first?.rawValue ?? legacyFirstName(preset), label)
+                        XCTAssertEqual(plan.summary["maxPool"] as? String, pool.rawValue, label)
+                        XCTAssertEqual(plan.summary["preset"] as? String, preset.rawValue, label)
+                        XCTAssertEqual(plan.summary["zBoxLow"] != nil, first == .zbox, label)
+                    }
+                }
+            }
+        }
+    }
+
     func testUserMapInSummary() throws {
         var plan = try RulePlan(preset: .epsilon)
         plan.ruleMap = try map(#"{"rules": [{"layers": "2-3", "rule": "z-plus"}, {"name": "p", "rule": "proportional"}]}"#)

@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "CNNRelevance", dependencies: [
             "LRPCore", "Evaluation", "CKernels", "COpenBLAS", "ONNXProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        ]),
+        ], exclude: ["Rules/RuleMapFile.md"]),
         .target(name: "Evaluation", dependencies: ["LRPCore"]),
         .target(name: "FisherVectors", dependencies: ["LRPCore", "CKernels", "COpenBLAS", "Evaluation"],
                 exclude: ["Model/ModelFile.md"]),

@@ -21,6 +21,11 @@ a matching rule:
   uniform over each window's real inputs (custom `FlatPool`), residual sums in equal shares
   (custom `EqualShares`), batch norm and activations pass, concatenation by channel.
   The cut-off region takes precedence over `first_layer` (for K >= 1 the first layer is flat).
+- rule maps (`rule_map`, the parsed JSON of Sources/CNNRelevance/Rules/RuleMapFile.md): entries
+  select conv/linear layers and max pools by ONNX node name (`node_names` maps modules to them),
+  by mapping-layer number range (1-based) or by kind; name > layers > kind > the preset (with
+  `first_layer` and `max_pool`), the later entry wins among equal ones. The cut-off region still
+  takes precedence.
 
 Stabilisers: `epsilon` is the ε of the Epsilon rule (conv/linear/unfolded batch norm); every
 other rule (AlphaBeta, ZPlus, Flat, WSquare, ZBox, Norm on sums and average pooling,
@@ -40,6 +45,7 @@ PRESETS = ("epsilon", "alpha2beta1", "epsilon-plus-flat", "epsilon-alpha2beta1-f
 FIRST_LAYER_RULES = ("flat", "wsquare", "zbox")
 MAX_POOL_RULES = ("wta", "proportional")
 STABILIZER = 1e-6
+MAP_RULES = ("epsilon", "z", "alpha-beta", "z-plus", "flat", "wsquare", "zbox", "wta", "proportional")
 
 
 class Add2(nn.Module):
@@ -205,7 +211,7 @@ class RulePlan:
     """One DESIGN §2 rule plan: preset, parameters, first-layer override, max-pool rule, cut-off."""
 
     def __init__(self, preset, epsilon=1e-6, alpha=2.0, beta=1.0, first_layer=None, zbox_low=None,
-                 zbox_high=None, max_pool="wta", cutoff=0):
+                 zbox_high=None, max_pool="wta", cutoff=0, rule_map=None, node_names=None):
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}")
         if first_layer not in (None,) + FIRST_LAYER_RULES:
@@ -217,6 +223,70 @@ class RulePlan:
         self.preset, self.epsilon, self.alpha, self.beta = preset, float(epsilon), float(alpha), float(beta)
         self.first_layer, self.zbox_low, self.zbox_high = first_layer, zbox_low, zbox_high
         self.max_pool, self.cutoff = max_pool, int(cutoff)
+        self.rule_map, self.node_names = rule_map, node_names or {}
+        if rule_map is not None:
+            if set(rule_map) - {"preset", "rules", "comment"}:
+                raise ValueError(f"unknown rule map keys {sorted(set(rule_map) - {'preset', 'rules', 'comment'})}")
+            self.preset = rule_map.get("preset", self.preset)
+            if self.preset not in PRESETS:
+                raise ValueError(f"unknown preset {self.preset!r}")
+            for entry in rule_map["rules"]:
+                if entry["rule"] not in MAP_RULES:
+                    raise ValueError(f"unknown rule {entry['rule']!r}")
+
+    @staticmethod
+    def _layer_range(value):
+        text = str(value)
+        lo, _, hi = text.partition("-")
+        return int(lo), int(hi or lo)
+
+    def _user_entry(self, module, number, kind):
+        """The rule map entry for a module (number: 1-based mapping-layer number or None):
+        name > layers > kind, the later entry among equal ones; None if no entry matches."""
+        mapping_rule = kind in ("conv", "linear")
+        best, best_rank = None, -1
+        for entry in (self.rule_map or {}).get("rules", []):
+            if (entry["rule"] not in ("wta", "proportional")) != mapping_rule:
+                continue
+            if "name" in entry:
+                rank, hit = 2, self.node_names.get(id(module)) == entry["name"]
+            elif "layers" in entry:
+                lo, hi = self._layer_range(entry["layers"])
+                rank, hit = 1, number is not None and lo <= number <= hi
+            else:
+                rank, hit = 0, entry["kind"].lower() == kind.lower()
+            if hit and rank >= best_rank:
+                best, best_rank = entry, rank
+        return best
+
+    def _map_rule(self, entry):
+        """zennit rule of a conv/linear rule map entry (missing parameters: the plan's)."""
+        name = entry["rule"]
+        if name == "epsilon":
+            return Epsilon(epsilon=float(entry.get("epsilon", self.epsilon)))
+        if name == "z":
+            return Epsilon(epsilon=0.0)
+        if name == "alpha-beta":
+            if "alpha" in entry or "beta" in entry:
+                alpha = float(entry["alpha"]) if "alpha" in entry else float(entry["beta"]) + 1
+                beta = float(entry["beta"]) if "beta" in entry else alpha - 1
+            else:
+                alpha, beta = self.alpha, self.beta
+            return AlphaBeta(alpha=alpha, beta=beta, stabilizer=STABILIZER)
+        if name == "z-plus":
+            return ZPlus(stabilizer=STABILIZER)
+        if name == "flat":
+            return Flat(stabilizer=STABILIZER)
+        if name == "wsquare":
+            return WSquare(stabilizer=STABILIZER, zero_params='bias')
+        if name == "zbox":
+            return self._zbox()
+        raise ValueError(f"rule {name!r} is not a conv/linear rule")
+
+    def _zbox(self):
+        low = torch.as_tensor(self.zbox_low, dtype=torch.float32).reshape(1, -1, 1, 1)
+        high = torch.as_tensor(self.zbox_high, dtype=torch.float32).reshape(1, -1, 1, 1)
+        return ZBox(low=low, high=high, stabilizer=STABILIZER)
 
     def _mapping_rule(self, module, index):
         """Rule of the index-th (0-based) mapping layer outside the cut-off region."""
@@ -225,9 +295,7 @@ class RulePlan:
                 return Flat(stabilizer=STABILIZER)
             if self.first_layer == "wsquare":
                 return WSquare(stabilizer=STABILIZER, zero_params='bias')
-            low = torch.as_tensor(self.zbox_low, dtype=torch.float32).reshape(1, -1, 1, 1)
-            high = torch.as_tensor(self.zbox_high, dtype=torch.float32).reshape(1, -1, 1, 1)
-            return ZBox(low=low, high=high, stabilizer=STABILIZER)
+            return self._zbox()
         if self.preset == "epsilon":
             return Epsilon(epsilon=self.epsilon)
         if self.preset == "alpha2beta1":
@@ -259,7 +327,12 @@ class RulePlan:
         for module in order:
             flat = id(module) in flat_region
             if is_mapping(module):
-                rule = Flat(stabilizer=STABILIZER) if flat else self._mapping_rule(module, mapping_index[id(module)])
+                index = mapping_index[id(module)]
+                entry = self._user_entry(module, index + 1, "linear" if isinstance(module, nn.Linear) else "conv")
+                if flat:
+                    rule = Flat(stabilizer=STABILIZER)
+                else:
+                    rule = self._map_rule(entry) if entry is not None else self._mapping_rule(module, index)
             elif isinstance(module, (Activation, nn.LocalResponseNorm)):
                 rule = Pass()   # DESIGN §2: activations and LRN pass relevance through
             elif isinstance(module, Sum):
@@ -270,7 +343,9 @@ class RulePlan:
                 if flat:
                     rule = FlatPool()
                 else:
-                    rule = SumPoolNorm() if self.max_pool == "proportional" else None
+                    entry = self._user_entry(module, None, "maxPool")
+                    pool = entry["rule"] if entry is not None else self.max_pool
+                    rule = SumPoolNorm() if pool == "proportional" else None
             elif isinstance(module, BatchNorm):
                 rule = Pass() if (flat or id(module) in folded) else Epsilon(epsilon=self.epsilon)
             elif isinstance(module, (nn.Flatten, nn.Dropout, nn.Identity)):

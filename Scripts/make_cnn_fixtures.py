@@ -2,7 +2,7 @@
 """Writes Tests/Fixtures/cnn/: small ONNX CNNs with random weights, their inputs and logits, and
 zennit's relevance for every rule plan of DESIGN §2 at cut-offs 0, 1 and a middle K.
 
-    .venv/bin/python Scripts/make_cnn_fixtures.py [--out Tests/Fixtures/cnn] [--no-checks]
+    .venv/bin/python Scripts/make_cnn_fixtures.py [--out Tests/Fixtures/cnn] [--no-checks] [--rule-maps-only]
 
 Deterministic (fixed seeds). How zennit is set up to match DESIGN §2: Scripts/lrp_zennit.py.
 Self-checks run after writing (see Tests/Fixtures/cnn/README.md): ONNX vs PyTorch logits,
@@ -115,13 +115,80 @@ def check_onnx(name, proto, model, x, logits):
     return diff, onnx_mapping, sorted(set(ops))
 
 
+# Hand-written rule maps (Sources/CNNRelevance/Rules/RuleMapFile.md), committed next to the
+# fixtures; their cases go to rulemaps.json so manifest.json and its cases stay as they are.
+RULE_MAP_CASES = {"branchy": [0, 1, 3], "mobile": [0, 4]}
+
+
+def onnx_node_names(model, proto):
+    """id(module) -> the ONNX node the exporter wrote for it ("/branch_b2/Conv")."""
+    names = {}
+    for name, module in model.named_modules():
+        if not name:
+            continue
+        prefix = f"/{name.replace('.', '/')}/"
+        hits = [n.name for n in proto.graph.node if n.name.startswith(prefix) and n.op_type != "Constant"]
+        if len(hits) == 1:
+            names[id(module)] = hits[0]
+    return names
+
+
+def write_rule_map_cases(out):
+    """zennit's relevance for the hand-written rule maps on the models already in `out` (the
+    stored logits must match the rebuilt models). Writes only <model>.rulemap.k<K>.npy and
+    rulemaps.json."""
+    manifest = {"cases": []}
+    report = []
+    for name, cutoffs in RULE_MAP_CASES.items():
+        model, x = build(name)
+        with torch.no_grad():
+            logits = model(x).numpy()
+        stored = np.load(os.path.join(out, f"{name}.logits.npy"))
+        # same weights and input; the logits may differ in the last bits (BLAS summation order)
+        assert np.abs(stored - logits).max() <= 1e-5 * max(1.0, float(np.abs(stored).max())), \
+            f"{name}: rebuilt model differs from the stored fixture"
+        assert np.array_equal(np.load(os.path.join(out, f"{name}.input.npy")), x.numpy()), name
+        proto = onnx.load(os.path.join(out, f"{name}.onnx"))
+        with open(os.path.join(out, f"{name}.rulemap.json")) as f:
+            rule_map = json.load(f)
+        targets = [int(np.argsort(-logits[0])[0]), int(np.argsort(-logits[1])[1])]
+        x64, model64 = x.double(), build(name)[0].double()
+        names, names64 = onnx_node_names(model, proto), onnx_node_names(model64, proto)
+        worst = 0.0
+        for cutoff in cutoffs:
+            def plan(node_names):
+                return RulePlan("epsilon-plus-flat", zbox_low=ZBOX_LOW, zbox_high=ZBOX_HIGH, cutoff=cutoff,
+                                rule_map=rule_map, node_names=node_names)
+            rel, _ = relevance(model, x, targets, plan(names))
+            assert np.all(np.isfinite(rel)), (name, cutoff)
+            rel64, _ = relevance(model64, x64, targets, plan(names64))
+            worst = max(worst, float(np.abs(rel - rel64).max()) / float(np.abs(rel64).max()))
+            fname = f"{name}.rulemap.k{cutoff}.npy"
+            np.save(os.path.join(out, fname), rel.astype(np.float32))
+            manifest["cases"].append({
+                "model": name, "rules": f"{name}.rulemap.json", "epsilon": 1e-6, "alpha": 2.0, "beta": 1.0,
+                "zBoxLow": [float(v) for v in ZBOX_LOW], "zBoxHigh": [float(v) for v in ZBOX_HIGH],
+                "cutoff": cutoff, "targets": targets, "relevance": fname})
+        report.append(f"{name} rule map: float32 vs float64 zennit relevance, worst max|diff|/max|ref| {worst:.2e}")
+    with open(os.path.join(out, "rulemaps.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    print("\n".join(report))
+    print(f"wrote {len(manifest['cases'])} rule map cases to {out}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=os.path.join(ROOT, "Tests", "Fixtures", "cnn"))
     parser.add_argument("--no-checks", action="store_true", help="skip the numpy cross-check")
+    parser.add_argument("--rule-maps-only", action="store_true",
+                        help="only the rule map cases (rulemaps.json), on the models already in --out")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
+    if args.rule_maps_only:
+        write_rule_map_cases(args.out)
+        return
 
     manifest = {"models": [], "cases": []}
     report = []
@@ -166,6 +233,7 @@ def main():
         f.write("\n")
     print("\n".join(report))
     print(f"wrote {len(manifest['models'])} models and {len(manifest['cases'])} cases to {args.out}")
+    write_rule_map_cases(args.out)
     if not args.no_checks:
         import check_cnn_fixtures
         sys.exit(check_cnn_fixtures.main(["--dir", args.out]))

@@ -36,6 +36,9 @@ struct Explain: ParsableCommand {
     @Option(name: .customLong("maxpool"), help: "Max-pooling outside the cut-off: wta (winner takes all) or proportional.")
     var maxPool: MaxPoolRule = .winnerTakeAll
 
+    @Option(help: "JSON rule map: rules by layer name, layer range K1-K2 or kind on top of the preset (format: Sources/CNNRelevance/Rules/RuleMapFile.md; names and K as 'lrp-cnn layers' prints them).")
+    var rules: String?
+
     @Option(parsing: .unconditional, help: "Cut-off K (conv/linear layers from the input that become flat; 0 = none) or 'all' for a sweep. See 'lrp-cnn layers'. (default: 0)",
             transform: CutoffChoice.init(parsing:))
     var cutoff: CutoffChoice = .k(0)
@@ -56,7 +59,8 @@ struct Explain: ParsableCommand {
         guard !images.isEmpty || !inputNpy.isEmpty else { throw ValidationError("no input: give image files or --input-npy FILE") }
         guard !out.isEmpty else { throw ValidationError("--out needs a folder name") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1 (got \(batch))") }
-        if alpha != nil || beta != nil, preset != .alpha2beta1 && preset != .epsilonAlpha2Beta1Flat {
+        // with --rules the base preset may come from the file, and alpha-beta entries use --alpha/--beta
+        if rules == nil, alpha != nil || beta != nil, preset != .alpha2beta1 && preset != .epsilonAlpha2Beta1Flat {
             throw ValidationError("--alpha/--beta apply to the presets alpha2beta1 and epsilon-alpha2beta1-flat, not \(preset.rawValue)")
         }
     }
@@ -71,10 +75,12 @@ struct Explain: ParsableCommand {
         if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
             throw LRPError("--out \(out) exists and is not a directory")
         }
+        let ruleMap = try rules.map { path in try withRulesContext { try RuleMap(contentsOf: URL(fileURLWithPath: path)) } }
         let loaded = try modelOptions.load()
         let (graph, modelURL, labels) = (loaded.graph, loaded.url, loaded.labels)
         let preprocessing = modelOptions.preprocessing(for: graph)
-        let plan = try rulePlan(preprocessing)
+        let plan = try rulePlan(preprocessing, ruleMap: ruleMap)
+        try withRulesContext { try plan.validate(against: graph) }
         let (cutoffs, sweep) = cutoff.values(maxK: graph.mappingLayerCount)
         let settings = ExplainSettings(
             plan: plan, cutoffs: cutoffs, isSweep: sweep, target: TargetChoice(parsing: target), labels: labels,
@@ -97,14 +103,22 @@ struct Explain: ParsableCommand {
         print("wrote \(files) files for \(count) input\(count == 1 ? "" : "s") to \(settings.outputDirectory.path)")
     }
 
-    private func rulePlan(_ preprocessing: Preprocessing) throws -> RulePlan {
+    /// Errors of the rule file, prefixed with `--rules FILE:`.
+    private func withRulesContext<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as LRPError {
+            throw LRPError("--rules \(rules ?? ""): \(e.message)")
+        }
+    }
+
+    private func rulePlan(_ preprocessing: Preprocessing, ruleMap: RuleMap?) throws -> RulePlan {
+        let preset = ruleMap?.preset ?? self.preset
         let a = alpha ?? beta.map { $0 + 1 } ?? 2
         let b = beta ?? alpha.map { $0 - 1 } ?? 1
         var plan = try RulePlan(preset: preset, alpha: a, beta: b, firstLayer: firstLayer, maxPool: maxPool,
-                                zBoxLow: preprocessing.zBoxLow, zBoxHigh: preprocessing.zBoxHigh)
+                                zBoxLow: preprocessing.zBoxLow, zBoxHigh: preprocessing.zBoxHigh, ruleMap: ruleMap)
         if let epsilon {
             plan = try RulePlan(preset: preset, epsilon: epsilon, alpha: a, beta: b, firstLayer: firstLayer, maxPool: maxPool,
-                                zBoxLow: preprocessing.zBoxLow, zBoxHigh: preprocessing.zBoxHigh)
+                                zBoxLow: preprocessing.zBoxLow, zBoxHigh: preprocessing.zBoxHigh, ruleMap: ruleMap)
         }
         return plan
     }

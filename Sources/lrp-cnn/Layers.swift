@@ -5,7 +5,7 @@ import LRPCore
 
 struct Layers: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the layers of a model: output shape, receptive field, and the K values --cutoff accepts.")
+        abstract: "List the layers of a model: output shape, receptive field, and the names and K values --cutoff and --rules use.")
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -29,6 +29,7 @@ struct Layers: ParsableCommand {
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
         }
         print("")
+        print("--rules FILE selects layers by these names and K numbers (\"name\", \"layers\": \"K\" or \"K1-K2\").")
         print("--cutoff accepts 0...\(graph.mappingLayerCount) (0 = no cut-off; K = the conv/linear layer marked K and all below it become flat) or 'all'.")
     }
 

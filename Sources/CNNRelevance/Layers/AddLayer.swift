@@ -5,6 +5,7 @@ import LRPCore
 /// proportional to the summands, `R_a = a/(a+b)·R`, stabilised (zennit's `Norm` on `Sum`);
 /// equal shares in the cut-off region.
 struct AddKind: LayerKind, EngineLayer {
+    var category: LayerCategory? { .residualSum }
     var summary: String { "add" }
     func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { .union(inputs) }
 

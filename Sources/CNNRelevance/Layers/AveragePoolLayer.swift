@@ -5,6 +5,8 @@ import LRPCore
 struct AveragePoolKind: LayerKind {
     let pool: Pool2D
 
+    var category: LayerCategory? { .averagePool }
+
     var summary: String {
         "avgpool \(windowSummary(pool.kernelH, pool.kernelW, pool.strideH, pool.strideW))\(pool.ceilMode ? " ceil" : "")"
     }
@@ -19,6 +21,8 @@ struct AveragePoolKind: LayerKind {
 /// with one window over the whole map. `keepSpatial`: output `[C,1,1]` rather than `[C]`.
 struct GlobalAveragePoolKind: LayerKind {
     let keepSpatial: Bool
+
+    var category: LayerCategory? { .averagePool }
 
     var summary: String { "global avgpool" }
     func isChannelwise(_ io: NodeShapes) -> Bool { true }

@@ -7,6 +7,8 @@ import LRPCore
 struct ChannelAffineKind: LayerKind {
     let affine: ChannelAffine
 
+    var category: LayerCategory? { .unfoldedBatchNorm }
+
     var summary: String { "channel affine" }
     func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }
     func isChannelwise(_ io: NodeShapes) -> Bool { true }
@@ -26,7 +28,7 @@ struct ChannelAffineLayer: EngineLayer, @unchecked Sendable {
     let shift: FloatBuffer
 
     func assignRule(_ composite: Composite, number: Int?, node: NodeShapes) throws -> NodeRule {
-        .epsilon(composite.unfoldedBatchNormEpsilon)
+        .epsilon(composite.unfoldedBatchNormEpsilon(name: node.name))
     }
 
     func reads(_ rule: NodeRule) -> ValuesRead { ValuesRead(inputs: [true], output: true) }

@@ -6,6 +6,8 @@ struct ClipKind: LayerKind, PassThroughLayer {
     let min: Float
     let max: Float
 
+    var category: LayerCategory? { .activation }
+
     var summary: String { min == 0 && max == 6 ? "relu6" : "clip [\(min), \(max)]" }
     func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }
     func isChannelwise(_ io: NodeShapes) -> Bool { true }

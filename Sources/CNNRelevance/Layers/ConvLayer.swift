@@ -6,6 +6,8 @@ import LRPCore
 struct ConvKind: LayerKind {
     let conv: Conv2D
 
+    var category: LayerCategory? { .conv }
+
     var isMapping: Bool { true }
 
     var summary: String {

@@ -2,6 +2,7 @@ import LRPCore
 
 /// Identity and inference-time Dropout: the output is the input's buffer.
 struct IdentityKind: LayerKind, PassThroughLayer {
+    var category: LayerCategory? { .activation }
     var summary: String { "identity" }
     var isAlias: Bool { true }
     func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }

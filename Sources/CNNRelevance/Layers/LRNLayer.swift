@@ -9,6 +9,8 @@ struct LRNKind: LayerKind, PassThroughLayer {
     let beta: Float
     let bias: Float
 
+    var category: LayerCategory? { .activation }
+
     var summary: String { "lrn \(size)" }
     func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }
 

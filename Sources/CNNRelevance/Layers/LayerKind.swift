@@ -13,6 +13,8 @@ protocol LayerKind: Sendable {
     var summary: String { get }
     /// Whether it is a convolution or linear layer: the layers `--cutoff K` counts.
     var isMapping: Bool { get }
+    /// What composites and rule maps call it (nil: structural, no rule of its own).
+    var category: LayerCategory? { get }
     /// Receptive field of the output given the inputs' fields. Return `io.global` once the
     /// output no longer has a spatial layout.
     func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField
@@ -26,6 +28,7 @@ protocol LayerKind: Sendable {
 
 extension LayerKind {
     var isMapping: Bool { false }
+    var category: LayerCategory? { nil }
     func isChannelwise(_ io: NodeShapes) -> Bool { false }
 }
 

@@ -5,6 +5,8 @@ import LRPCore
 struct LeakyReLUKind: LayerKind, PassThroughLayer {
     let alpha: Float
 
+    var category: LayerCategory? { .activation }
+
     var summary: String { "leaky relu \(alpha)" }
     func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }
     func isChannelwise(_ io: NodeShapes) -> Bool { true }

@@ -6,6 +6,8 @@ import LRPCore
 struct LinearKind: LayerKind {
     let linear: Linear
 
+    var category: LayerCategory? { .linear }
+
     var isMapping: Bool { true }
     var summary: String { "linear \(linear.inFeatures)->\(linear.outFeatures)" }
 

@@ -5,6 +5,8 @@ import LRPCore
 struct MaxPoolKind: LayerKind {
     let pool: Pool2D
 
+    var category: LayerCategory? { .maxPool }
+
     var summary: String {
         "maxpool \(windowSummary(pool.kernelH, pool.kernelW, pool.strideH, pool.strideW))\(pool.ceilMode ? " ceil" : "")"
     }

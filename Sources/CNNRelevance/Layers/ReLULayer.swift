@@ -3,6 +3,7 @@ import LRPCore
 
 /// max(x, 0). Relevance passes through (zennit's `Pass` on activations).
 struct ReLUKind: LayerKind, PassThroughLayer {
+    var category: LayerCategory? { .activation }
     var summary: String { "relu" }
     func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }
     func isChannelwise(_ io: NodeShapes) -> Bool { true }

@@ -4,6 +4,7 @@ import LRPCore
 /// Softmax along the feature axis, only as the last layer: the engine explains the logits it
 /// receives (`PreparedGraph.logitValue`), so relevance never reaches it.
 struct SoftmaxKind: LayerKind, PassThroughLayer {
+    var category: LayerCategory? { .activation }
     var summary: String { "softmax" }
     func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }
     func isChannelwise(_ io: NodeShapes) -> Bool { true }

@@ -7,8 +7,10 @@ import LRPCore
 ///
 /// - 0: success, and help (`--help`, `help`, or a command group run without a subcommand),
 ///   printed to stdout;
-/// - 1: bad input or a failure while running (anything a library throws);
-/// - 2: a usage error (unknown option, missing or unparsable value, a failed `validate()`).
+/// - 1: bad input: a value the tool cannot use (out of range, or not fitting the model or data;
+///   `validate()` throws an `LRPError` for those), a bad file, or a failure while running;
+/// - 2: a usage error: the command line itself is malformed (unknown option, missing or
+///   unparsable value, no input, options that do not go together: `ValidationError`).
 ///
 /// Every failure is exactly one `error: ...` line on stderr.
 public enum CommandLineRunner {

@@ -32,7 +32,7 @@ struct Evaluate: ParsableCommand {
     var batch: Int = 16
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        guard batch >= 1 else { throw LRPError("--batch must be at least 1 (got \(batch))") }
         guard !out.isEmpty else { throw ValidationError("--out needs a file name") }
     }
 

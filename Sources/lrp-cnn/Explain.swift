@@ -58,7 +58,7 @@ struct Explain: ParsableCommand {
     func validate() throws {
         guard !images.isEmpty || !inputNpy.isEmpty else { throw ValidationError("no input: give image files or --input-npy FILE") }
         guard !out.isEmpty else { throw ValidationError("--out needs a folder name") }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        guard batch >= 1 else { throw LRPError("--batch must be at least 1 (got \(batch))") }
         // with --rules the base preset may come from the file, and alpha-beta entries use --alpha/--beta
         if rules == nil, alpha != nil || beta != nil, preset != .alpha2beta1 && preset != .epsilonAlpha2Beta1Flat {
             throw ValidationError("--alpha/--beta apply to the presets alpha2beta1 and epsilon-alpha2beta1-flat, not \(preset.rawValue)")

@@ -52,7 +52,7 @@ struct ModelOptions: ParsableArguments {
         if let classes {
             _ = try OptionErrors.validating { try OptionErrors.naming(Self.classFlags) { try ModelLoading.parseClasses(classes) } }
         }
-        if let size, size < 1 || size > 4096 { throw ValidationError("--size must be between 1 and 4096 (got \(size))") }
+        if let size, size < 1 || size > 4096 { throw LRPError("--size must be between 1 and 4096 (got \(size))") }
     }
 
     /// The library's names for the values of these options.

@@ -22,8 +22,8 @@ struct Predict: ParsableCommand {
     var batch: Int = 8
 
     func validate() throws {
-        guard top >= 1 else { throw ValidationError("--top must be at least 1 (got \(top))") }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        guard top >= 1 else { throw LRPError("--top must be at least 1 (got \(top))") }
+        guard batch >= 1 else { throw LRPError("--batch must be at least 1 (got \(batch))") }
         guard !images.isEmpty || !inputNpy.isEmpty else { throw ValidationError("no input: give image files or --input-npy FILE") }
     }
 

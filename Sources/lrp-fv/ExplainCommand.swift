@@ -31,7 +31,7 @@ struct ExplainCommand: ParsableCommand {
     func validate() throws {
         guard !out.isEmpty else { throw ValidationError("--out needs a folder name") }
         guard epsilon >= 0, epsilon.isFinite, pcaEpsilon >= 0, pcaEpsilon.isFinite else {
-            throw ValidationError("--epsilon and --pca-epsilon must be non-negative numbers")
+            throw LRPError("--epsilon and --pca-epsilon must be non-negative numbers")
         }
     }
 

@@ -44,10 +44,10 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         guard !out.isEmpty else { throw ValidationError("--out needs a file name") }
         guard gmmIterations >= 1, svmEpochs >= 1, sampleImages >= 1, descriptorSample >= 1 else {
-            throw ValidationError("iteration, epoch and sample counts must be positive")
+            throw LRPError("iteration, epoch and sample counts must be positive")
         }
-        if let m = maxImagesPerClass, m < 1 { throw ValidationError("--max-images-per-class must be positive") }
-        guard svmTolerance > 0, svmTolerance.isFinite else { throw ValidationError("--svm-tolerance must be positive") }
+        if let m = maxImagesPerClass, m < 1 { throw LRPError("--max-images-per-class must be positive") }
+        guard svmTolerance > 0, svmTolerance.isFinite else { throw LRPError("--svm-tolerance must be positive") }
     }
 
     func run() throws {

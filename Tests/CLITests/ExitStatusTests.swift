@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 
 /// The exit-status convention shared by `lrp-cnn`, `lrp-fv` and `lrp-bench`: 0 for success and
-/// help, 1 for bad input, 2 for usage errors; every failure is one `error:` line on stderr.
+/// help, 1 for bad input (files, and values out of range or not fitting the model), 2 for a
+/// malformed command line; every failure is one `error:` line on stderr.
 final class ExitStatusTests: XCTestCase {
     var work: URL!
 
@@ -28,13 +29,9 @@ final class ExitStatusTests: XCTestCase {
             ("lrp-cnn", ["explain", "--model", model, photo, "--out", out, "--no-such-option"], ["--no-such-option"]),
             ("lrp-cnn", ["explain", "--model", model, photo], ["--out"]),
             ("lrp-cnn", ["explain", "--model", model, "--out", out], ["no input"]),
-            ("lrp-cnn", ["explain", "--model", model, photo, "--out", out, "--batch", "0"], ["--batch"]),
             ("lrp-cnn", ["explain", "--model", model, photo, "--out", out, "--cutoff", "some"], ["--cutoff"]),
-            ("lrp-cnn", ["predict", "--model", model, photo, "--top", "0"], ["--top"]),
             ("lrp-cnn", ["predict", "--model", model, photo, "--classes", "1,,2"], ["--classes"]),
             ("lrp-cnn", ["eval", "--model", model, "--dataset", work.path, "--out", out, "--layout", "coco"], ["coco"]),
-            ("lrp-fv", ["explain", "img.png", "--out", out, "--pca-epsilon=-1"], ["--pca-epsilon"]),
-            ("lrp-fv", ["train", "--dataset", work.path, "--out", "m.safetensors", "--svm-tolerance", "0"], ["--svm-tolerance"]),
             ("lrp-fv", ["sift", "img.png", "--bin-size", "x", "--step", "2", "--out", out], ["--bin-size"]),
             ("lrp-bench", ["cnn", "--repeats", "many"], ["--repeats"]),
             ("lrp-bench", ["fv", "--no-such-option"], ["--no-such-option"]),
@@ -52,6 +49,11 @@ final class ExitStatusTests: XCTestCase {
         let cases: [(String, [String], [String])] = [
             ("lrp-cnn", ["explain", "--model", model, "/nonexistent/cat.jpg", "--out", out.path], ["/nonexistent/cat.jpg"]),
             ("lrp-cnn", ["explain", "--model", model, photo, "--out", out.path, "--cutoff", "9"], ["--cutoff 9 out of range"]),
+            ("lrp-cnn", ["explain", "--model", model, photo, "--out", out.path, "--batch", "0"], ["--batch"]),
+            ("lrp-cnn", ["predict", "--model", model, photo, "--top", "0"], ["--top"]),
+            ("lrp-fv", ["explain", photo, "--out", out.path, "--pca-epsilon=-1"], ["--pca-epsilon"]),
+            ("lrp-fv", ["train", "--dataset", work.path, "--out", "m.safetensors", "--svm-tolerance", "0"], ["--svm-tolerance"]),
+            ("lrp-fv", ["train", "--dataset", work.path, "--out", "m.safetensors", "--gmm-k", "0"], ["--gmm-k"]),
             ("lrp-cnn", ["layers", "--model", "/nonexistent/m.onnx"], ["/nonexistent/m.onnx"]),
             ("lrp-cnn", ["explain", "--model", model, photo, "--out", out.path, "--classes", "3,3"], ["--classes", "twice"]),
             ("lrp-fv", ["explain", "--model", "/nonexistent/m.safetensors", photo, "--out", out.path], ["m.safetensors"]),

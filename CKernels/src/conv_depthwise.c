@@ -1,10 +1,10 @@
 /* Depthwise convolutions (one input channel per group, any channel multiplier): direct loops,
  * forward and transposed (lrpkernels.h §2, called from lrp_conv_forward/_backward_data).
- * The generic loops are compiled twice (AVX2/FMA and portable, see cnn_simd.h); 3x3 stride-1
+ * The generic loops are compiled twice (AVX2/FMA and portable, see simd.h); 3x3 stride-1
  * kernels additionally have a hand-written AVX2 path keeping the nine taps in registers. */
 #include <string.h>
 
-#include "cnn_simd.h"
+#include "simd.h"
 #include "conv_internal.h"
 
 LRP_BODY void depthwise_forward_body(const LrpConvGeometry *g, const float *x, const float *w,

@@ -239,7 +239,7 @@ void lrp_depthwise_forward(const LrpConvGeometry *g, const float *x, const float
                            float *y, int r0, int r1, float *workspace, size_t workspaceFloats) {
   if (r0 >= r1) return;
 #if LRP_HAVE_AVX2_BUILD
-  if (lrp_cpu_has_avx2_fma() && is_3x3_fast(g) &&
+  if (lrp_use_avx2() && is_3x3_fast(g) &&
       depthwise3x3_forward_avx2(g, x, w, bias, y, r0, r1, workspace, workspaceFloats))
     return;
 #endif
@@ -252,7 +252,7 @@ void lrp_depthwise_backward(const LrpConvGeometry *g, const float *w, const floa
                             float *workspace, size_t workspaceFloats) {
   if (c0 >= c1) return;
 #if LRP_HAVE_AVX2_BUILD
-  if (lrp_cpu_has_avx2_fma() && is_3x3_fast(g) &&
+  if (lrp_use_avx2() && is_3x3_fast(g) &&
       depthwise3x3_backward_avx2(g, w, dy, dx, c0, c1, workspace, workspaceFloats))
     return;
 #endif

@@ -208,7 +208,7 @@ LRP_AVX2 static void grad_row_avx2(float *dst, const float *up, const float *mid
 
 static void grad_row(float *dst, const float *up, const float *mid, const float *down, float cy, int width) {
 #if LRP_HAVE_AVX2_BUILD
-  if (lrp_cpu_has_avx2_fma() && width >= 2) { grad_row_avx2(dst, up, mid, down, cy, width); return; }
+  if (lrp_use_avx2() && width >= 2) { grad_row_avx2(dst, up, mid, down, cy, width); return; }
 #endif
   grad_row_portable(dst, up, mid, down, cy, width);
 }
@@ -218,9 +218,11 @@ static void grad_row(float *dst, const float *up, const float *mid, const float 
 /* out[c] (8 lanes) = Σ_k taps[k]·vpad[(cols[c] + k)] for the m ≤ 4 listed columns from c. */
 LRP_BODY void hfilter_columns(float *out, const float *vpad, const int *cols, int c, int m, const float *taps, int n) {
   lrp_f8 acc[4] = {{0}};
+  const float *src[4];
+  for (int p = 0; p < m; ++p) src[p] = vpad + (size_t)NBT * cols[c + p];
   for (int k = 0; k < n; ++k) {
     const lrp_f8 t = lrp_splat8(taps[k]);
-    for (int p = 0; p < m; ++p) acc[p] += t * lrp_load8(vpad + (size_t)NBT * (cols[c + p] + k));
+    for (int p = 0; p < m; ++p) acc[p] += t * lrp_load8(src[p] + NBT * k);
   }
   for (int p = 0; p < m; ++p) lrp_store8(out + (size_t)NBT * (c + p), acc[p]);
 }
@@ -274,10 +276,11 @@ static void pad_row(float *vpad, int b, int W) {
 /* Writes one bin row (bin row `by`) of the descriptors of nx frames:
  * d[i][8·(bx + 4·by) + t] = mult[bx] · h[col[i·4 + bx]][t]. */
 LRP_BODY void scatter_body(float *drow, int nx, int by, const float *hcols, const int *colOf, const float *mult) {
+  lrp_f8 m[NBS];
+  for (int bx = 0; bx < NBS; ++bx) m[bx] = lrp_splat8(mult[bx]);
   for (int i = 0; i < nx; ++i) {
     float *d = drow + (size_t)i * DSIZE + NBT * NBS * by;
-    for (int bx = 0; bx < NBS; ++bx)
-      lrp_store8(d + NBT * bx, lrp_splat8(mult[bx]) * lrp_load8(hcols + NBT * colOf[i * NBS + bx]));
+    for (int bx = 0; bx < NBS; ++bx) lrp_store8(d + NBT * bx, m[bx] * lrp_load8(hcols + NBT * colOf[i * NBS + bx]));
   }
 }
 

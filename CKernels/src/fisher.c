@@ -70,18 +70,20 @@ static int check_cells(const int32_t *cells, int n, int per, int numCells) {
 
 /* ---------------------------------------------------------------- sparse kernels */
 
-/* u[c][i] += q·diff_i, v[c][i] += q·(diff_i² − 1) with diff = (x − μ)·isig, for each of the
- * ncell targets c. */
+/* u[i] += q·diff_i, v[i] += q·(diff_i² − 1) with diff = (x − μ)·isig. */
+LRP_BODY void accumulate_one(float *restrict u, float *restrict v, const float *restrict x,
+                             const float *restrict mu, const float *restrict isig, float q, int d) {
+  for (int i = 0; i < d; ++i) {
+    const float diff = (x[i] - mu[i]) * isig[i];
+    u[i] += q * diff;
+    v[i] += q * (diff * diff - 1);
+  }
+}
+
+/* accumulate_one into each of the ncell targets (u[c], v[c]). */
 LRP_BODY void accumulate_body(float *const *u, float *const *v, int ncell, const float *x, const float *mu,
                               const float *isig, float q, int d) {
-  for (int c = 0; c < ncell; ++c) {
-    float *restrict uc = u[c], *restrict vc = v[c];
-    for (int i = 0; i < d; ++i) {
-      const float diff = (x[i] - mu[i]) * isig[i];
-      uc[i] += q * diff;
-      vc[i] += q * (diff * diff - 1);
-    }
-  }
+  for (int c = 0; c < ncell; ++c) accumulate_one(u[c], v[c], x, mu, isig, q, d);
 }
 
 LRP_DUAL(accumulate, accumulate_body,
@@ -91,8 +93,9 @@ LRP_DUAL(accumulate, accumulate_body,
 
 /* Σ_i over one component's contribution to R_l (per dimension):
  * r[i] += q·(diff_i·su[i] + (diff_i² − 1)·sv[i]) where su/sv already carry 1/√π, 1/√(2π). */
-LRP_BODY void relevance_body(float *restrict r, const float *x, const float *mu, const float *isig,
-                             const float *su, const float *sv, float q, int d) {
+LRP_BODY void relevance_body(float *restrict r, const float *restrict x, const float *restrict mu,
+                             const float *restrict isig, const float *restrict su, const float *restrict sv,
+                             float q, int d) {
   for (int i = 0; i < d; ++i) {
     const float diff = (x[i] - mu[i]) * isig[i];
     r[i] += q * (diff * su[i] + (diff * diff - 1) * sv[i]);
@@ -183,7 +186,8 @@ static int find_regions(const int32_t *cells, int l0, int l1, int per, int32_t *
 }
 
 /* su[i] += u[i], sv[i] += v[i]. */
-LRP_BODY void add_pair_body(float *restrict su, float *restrict sv, const float *u, const float *v, int d) {
+LRP_BODY void add_pair_body(float *restrict su, float *restrict sv, const float *restrict u, const float *restrict v,
+                            int d) {
   for (int i = 0; i < d; ++i) { su[i] += u[i]; sv[i] += v[i]; }
 }
 

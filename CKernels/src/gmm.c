@@ -299,14 +299,14 @@ LRP_AVX2 static double exp_shift_avx2(double *v, int n, double m) {
 static double select_components(const float *lr, const float *sel, float factor, int k, float best,
                                 float cutExact, float cutBand, int *exact, int *ne) {
 #if LRP_HAVE_AVX2_BUILD
-  if (lrp_cpu_has_avx2_fma()) return select_avx2(lr, sel, factor, k, best, cutExact, cutBand, exact, ne);
+  if (lrp_use_avx2()) return select_avx2(lr, sel, factor, k, best, cutExact, cutBand, exact, ne);
 #endif
   return select_portable(lr, sel, factor, k, best, cutExact, cutBand, exact, ne);
 }
 
 static double exp_shift(double *v, int n, double m) {
 #if LRP_HAVE_AVX2_BUILD
-  if (lrp_cpu_has_avx2_fma()) return exp_shift_avx2(v, n, m);
+  if (lrp_use_avx2()) return exp_shift_avx2(v, n, m);
 #endif
   return exp_shift_portable(v, n, m);
 }

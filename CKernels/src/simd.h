@@ -5,8 +5,8 @@
  * then define two static copies of a thin wrapper around it, one compiled with
  * `target("avx2,fma")` (the compiler vectorises the inlined body with 256-bit FMA code) and one
  * with the target's baseline flags, and a dispatcher that picks one at run time through
- * lrp_cpu_has_avx2_fma() (which lrp_cpu_disable_simd() can switch off for tests). The target is
- * never compiled with -mavx2 as a whole.
+ * lrp_use_avx2(), i.e. lrp_cpu_has_avx2_fma() (which lrp_cpu_disable_simd() can switch off for
+ * tests). The target is never compiled with -mavx2 as a whole.
  *
  * Where hand-written intrinsics stay (an exp polynomial or a lane-packing step the compiler
  * cannot derive from the scalar body), they live in a function marked LRP_AVX2 inside
@@ -28,6 +28,14 @@
 #define LRP_HAVE_AVX2_BUILD 0
 #endif
 
+/* What lrp_cpu_has_avx2_fma() last returned (-1 before its first call; cpu.c): read inline so
+ * that dispatching a short loop costs one load and a branch. */
+extern int lrp_simd_state __attribute__((visibility("hidden")));
+LRP_BODY int lrp_use_avx2(void) {
+  const int s = __atomic_load_n(&lrp_simd_state, __ATOMIC_RELAXED);
+  return s >= 0 ? s : lrp_cpu_has_avx2_fma();
+}
+
 /* Defines `static type name##_avx2(params)` and `static type name##_portable(params)`, both
  * returning `body(args)`, and `static type name##_dispatch(params)` choosing between them. */
 #if LRP_HAVE_AVX2_BUILD
@@ -35,13 +43,13 @@
   LRP_AVX2 static type name##_avx2 params { return body args; }                    \
   static type name##_portable params { return body args; }                         \
   static inline type name##_dispatch params {                                      \
-    return lrp_cpu_has_avx2_fma() ? name##_avx2 args : name##_portable args;       \
+    return lrp_use_avx2() ? name##_avx2 args : name##_portable args;               \
   }
 #define LRP_DUAL(name, body, params, args)                                          \
   LRP_AVX2 static void name##_avx2 params { body args; }                           \
   static void name##_portable params { body args; }                                \
   static inline void name##_dispatch params {                                      \
-    if (lrp_cpu_has_avx2_fma()) name##_avx2 args; else name##_portable args;       \
+    if (lrp_use_avx2()) name##_avx2 args; else name##_portable args;               \
   }
 #else
 #define LRP_DUAL_RET(type, name, body, params, args)                                \

@@ -293,11 +293,11 @@ LRP_DUAL(scatter, scatter_body,
  * sums are 8-lane pairwise, not sequential as in VLFeat: differences are float rounding. A
  * descriptor below the threshold is zeroed without being normalised (the result is the same). */
 LRP_BODY float finish_body(float *d, float normConstant, double threshold, int matlab) {
-  lrp_f8 v[DSIZE / 8], s = {0}, q = {0};
-  for (int k = 0; k < DSIZE / 8; ++k) {
-    v[k] = lrp_load8(d + 8 * k);
-    s += v[k];
-    q += v[k] * v[k];
+  lrp_f8 s = {0}, q = {0};
+  for (int k = 0; k < DSIZE; k += 8) {
+    const lrp_f8 v = lrp_load8(d + k);
+    s += v;
+    q += v * v;
   }
   const float mass = lrp_hsum8f((const float *)&s) / normConstant;
   if ((double)mass < threshold) {
@@ -306,15 +306,16 @@ LRP_BODY float finish_body(float *d, float normConstant, double threshold, int m
   }
   lrp_f8 n = lrp_splat8(vl_fsqrt(lrp_hsum8f((const float *)&q)) + VL_EPS_F);
   q = (lrp_f8){0};
-  for (int k = 0; k < DSIZE / 8; ++k) {
-    v[k] = lrp_min8(v[k] / n, lrp_splat8(0.2F));
-    q += v[k] * v[k];
+  for (int k = 0; k < DSIZE; k += 8) {
+    const lrp_f8 v = lrp_min8(lrp_load8(d + k) / n, lrp_splat8(0.2F));
+    lrp_store8(d + k, v);
+    q += v * v;
   }
   n = lrp_splat8(vl_fsqrt(lrp_hsum8f((const float *)&q)) + VL_EPS_F);
-  for (int k = 0; k < DSIZE / 8; ++k) {
-    lrp_f8 x = v[k] / n;
-    if (matlab) x = lrp_min8(lrp_splat8(512.0F) * x, lrp_splat8(255.0F));
-    lrp_store8(d + 8 * k, x);
+  for (int k = 0; k < DSIZE; k += 8) {
+    lrp_f8 v = lrp_load8(d + k) / n;
+    if (matlab) v = lrp_min8(lrp_splat8(512.0F) * v, lrp_splat8(255.0F));
+    lrp_store8(d + k, v);
   }
   return mass;
 }

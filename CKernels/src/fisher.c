@@ -210,7 +210,7 @@ size_t lrp_fisher_workspace_size(int numData, int dimension, int numClusters, in
   /* GEMM path: gathered X, X², Q blocks; float products; double accumulators */
   size_t g = 2 * fv_region(sizeof(float) * rows * d) + fv_region(sizeof(float) * rows * k);
   g += 2 * fv_region(sizeof(float) * k * d);
-  g += 2 * fv_region(sizeof(double) * k * d) + fv_region(sizeof(double) * k);
+  g += 2 * fv_region(sizeof(double) * k * d) + fv_region(sizeof(double) * k) + fv_region(sizeof(int) * rows);
   const size_t s = sparse_stats_bytes(numData, dimension, numClusters);
   return model_bytes(dimension, numClusters) + (g > s ? g : s);
 }
@@ -302,6 +302,20 @@ static int stats_by_region(const float *data, int n, int d, const float *means, 
   return 0;
 }
 
+/* The next block of at most `rows` descriptors of `cell`, scanning from *l up to `end` (a
+ * descriptor whose cell row lists the cell twice counts twice, as in the sparse path): their
+ * indices in idx; returns how many (0 when the scan is done). */
+static int gather_cell_rows(const int32_t *cells, int per, int cell, int *l, int end, int rows, int *idx) {
+  int rb = 0;
+  for (; *l < end && rb < rows; ++*l) {
+    const int32_t *cl = cells + (size_t)*l * per;
+    int in = 0;
+    for (int j = 0; j < per; ++j) in += cl[j] == cell;
+    for (int t = 0; t < in && rb < rows; ++t) idx[rb++] = *l;
+  }
+  return rb;
+}
+
 static int stats_gemm(const float *data, int n, int d, const float *means, const float *cov,
                       const FvModel *m, int k, const float *q, const int32_t *cells, int per,
                       int numCells, int k0, int k1, float *stats, FvArena *arena) {
@@ -316,7 +330,8 @@ static int stats_gemm(const float *data, int n, int d, const float *means, const
   double *a1 = fv_alloc(arena, sizeof(double) * (size_t)k * d);
   double *a2 = fv_alloc(arena, sizeof(double) * (size_t)k * d);
   double *a0 = fv_alloc(arena, sizeof(double) * (size_t)k);
-  if (!xb || !x2b || !qb || !s1 || !s2 || !a1 || !a2 || !a0) return LRP_E_NOMEM;
+  int *idx = fv_alloc(arena, sizeof(int) * rows);
+  if (!xb || !x2b || !qb || !s1 || !s2 || !a1 || !a2 || !a0 || !idx) return LRP_E_NOMEM;
   for (int cell = 0; cell < numCells; ++cell) {
     memset(a1, 0, sizeof(double) * (size_t)kk * d);
     memset(a2, 0, sizeof(double) * (size_t)kk * d);
@@ -324,19 +339,12 @@ static int stats_gemm(const float *data, int n, int d, const float *means, const
     int l = 0;
     for (;;) {
       /* gather the next block of descriptors of this cell */
-      int rb = 0;
-      for (; l < n && rb < (int)rows; ++l) {
-        const int32_t *cl = cells + (size_t)l * per;
-        int in = 0;
-        for (int j = 0; j < per; ++j) in += cl[j] == cell;
-        for (int t = 0; t < in && rb < (int)rows; ++t) {
-          /* (a cell listed twice counts twice, as in the sparse path) */
-          memcpy(xb + (size_t)rb * d, data + (size_t)l * d, sizeof(float) * d);
-          memcpy(qb + (size_t)rb * kk, q + (size_t)l * k + k0, sizeof(float) * kk);
-          ++rb;
-        }
-      }
+      const int rb = gather_cell_rows(cells, per, cell, &l, n, (int)rows, idx);
       if (rb == 0) break;
+      for (int r = 0; r < rb; ++r) {
+        memcpy(xb + (size_t)r * d, data + (size_t)idx[r] * d, sizeof(float) * d);
+        memcpy(qb + (size_t)r * kk, q + (size_t)idx[r] * k + k0, sizeof(float) * kk);
+      }
       for (size_t j = 0; j < (size_t)rb * d; ++j) x2b[j] = xb[j] * xb[j];
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kk, d, rb, 1.0f, qb, kk, xb, d, 0.0f, s1, d);
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kk, d, rb, 1.0f, qb, kk, x2b, d, 0.0f, s2, d);
@@ -637,17 +645,9 @@ static int relevance_gemm(const float *data, int d, const float *means, const fl
       }
     int l = l0;
     for (;;) {
-      int rb = 0;
-      for (; l < l1 && rb < (int)rows; ++l) {
-        const int32_t *cl = cells + (size_t)l * per;
-        int in = 0;
-        for (int j = 0; j < per; ++j) in += cl[j] == cell;
-        for (int t = 0; t < in && rb < (int)rows; ++t) {
-          memcpy(qb + (size_t)rb * k, q + (size_t)l * k, sizeof(float) * k);
-          idx[rb++] = l;
-        }
-      }
+      const int rb = gather_cell_rows(cells, per, cell, &l, l1, (int)rows, idx);
       if (rb == 0) break;
+      for (int r = 0; r < rb; ++r) memcpy(qb + (size_t)r * k, q + (size_t)idx[r] * k, sizeof(float) * k);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rb, 3 * d, k, 1.0f, qb, k, mat, 3 * d, 0.0f, gb, 3 * d);
       for (int r = 0; r < rb; ++r) {
         const float *x = data + (size_t)idx[r] * d, *g = gb + (size_t)r * 3 * d;

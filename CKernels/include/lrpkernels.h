@@ -9,7 +9,8 @@
  ** - Kernels are single-threaded over the range they are given; callers (Swift) split work across
  **   cores. OpenBLAS is used single-threaded (see ::lrp_blas_set_threads).
  ** - Hot loops have an AVX2/FMA path selected at run time (::lrp_cpu_has_avx2_fma) and a portable
- **   fallback, so the library runs on any x86-64 (and non-x86) CPU.
+ **   fallback, compiled from one loop body (src/simd.h), so the library runs on any x86-64 (and
+ **   non-x86) CPU.
  ** - Each function is documented here, at its declaration: what it computes, the layout of every
  **   array, and what the caller must provide.
  **/
@@ -45,7 +46,8 @@ int lrp_cpu_has_avx2_fma(void);
  ** @param disable 1 to use portable code even on AVX2 machines, 0 to restore auto-detection. */
 void lrp_cpu_disable_simd(int disable);
 
-/** @brief Set OpenBLAS's thread count (the project keeps it at 1 and parallelises itself). */
+/** @brief Set OpenBLAS's thread count (the project keeps it at 1 and parallelises itself).
+ ** @param threads threads for BLAS calls; values below 1 mean 1. */
 void lrp_blas_set_threads(int threads);
 
 /* ====================================================================================== */
@@ -115,7 +117,8 @@ typedef struct LrpConvGeometry {
 int lrp_conv_check(const LrpConvGeometry *g);
 
 /** @brief Scratch floats ::lrp_conv_forward needs for any row range (0 for 1x1/stride 1/no pad
- ** and for depthwise convolutions, which need no im2col). */
+ ** and for depthwise convolutions, which need no im2col).
+ ** @return the float count, or 0 for a geometry ::lrp_conv_check rejects. */
 size_t lrp_conv_forward_workspace(const LrpConvGeometry *g);
 
 /** @brief Convolution forward for a range of output rows: `y = conv(x, w) + bias`.
@@ -147,7 +150,8 @@ int lrp_conv_forward(const LrpConvGeometry *g, const float *x, const float *w, c
 int lrp_conv_forward_channels(const LrpConvGeometry *g, const float *x, const float *w, const float *bias,
                               float *y, int channelBegin, int channelEnd, float *workspace, size_t workspaceFloats);
 
-/** @brief Scratch floats ::lrp_conv_backward_data needs for any channel range. */
+/** @brief Scratch floats ::lrp_conv_backward_data needs for any channel range.
+ ** @return the float count, or 0 for a geometry ::lrp_conv_check rejects. */
 size_t lrp_conv_backward_workspace(const LrpConvGeometry *g);
 
 /** @brief Transposed convolution (gradient of the convolution with respect to its input) for a
@@ -231,7 +235,8 @@ int lrp_alphabeta_normalize(const float *r, const float *pn, const float *pnNeg,
                             int spatialBegin, int spatialEnd, float alpha, float beta, float stabilizer,
                             float *ab);
 
-/** @brief Whether any of the @a n values is negative (used to skip the x- half of alpha-beta). */
+/** @brief Whether any of the @a n values is negative (used to skip the x- half of alpha-beta).
+ ** @return 1 if some x[i] < 0, else 0. */
 int lrp_has_negative(const float *x, size_t n);
 
 /** @brief `pos = max(x, 0)`, `neg = min(x, 0)` over @a n floats. */
@@ -310,29 +315,34 @@ typedef struct LrpPoolGeometry {
 int lrp_pool_check(const LrpPoolGeometry *g);
 
 /** @brief Max pooling forward for channels `[channelBegin, channelEnd)`.
- ** @param x `float[channels][inHeight][inWidth]`; @param y `float[channels][outHeight][outWidth]`. */
+ ** @param x `float[channels][inHeight][inWidth]`; @param y `float[channels][outHeight][outWidth]`.
+ ** @return ::LRP_OK, or ::LRP_E_ARGUMENT (geometry, channel range or NULL array). */
 int lrp_maxpool_forward(const LrpPoolGeometry *g, const float *x, float *y, int channelBegin, int channelEnd);
 
 /** @brief Average pooling forward for channels `[channelBegin, channelEnd)` (global average
- ** pooling is the window covering the whole map). */
+ ** pooling is the window covering the whole map).
+ ** @return ::LRP_OK or ::LRP_E_ARGUMENT, as ::lrp_maxpool_forward. */
 int lrp_avgpool_forward(const LrpPoolGeometry *g, const float *x, float *y, int channelBegin, int channelEnd);
 
 /** @brief Max pooling, winner-take-all: each window's relevance goes to its first maximal input
  ** (scan order, as PyTorch's gradient). @a rin channels in range are overwritten.
  ** @param x input; @param r relevance `float[channels][outHeight][outWidth]`;
- ** @param rin input relevance `float[channels][inHeight][inWidth]`. */
+ ** @param rin input relevance `float[channels][inHeight][inWidth]`.
+ ** @return ::LRP_OK or ::LRP_E_ARGUMENT, as ::lrp_maxpool_forward. */
 int lrp_maxpool_backward_wta(const LrpPoolGeometry *g, const float *x, const float *r, float *rin,
                              int channelBegin, int channelEnd);
 
 /** @brief Pooling explained proportionally to the inputs (zennit's `Norm`):
  ** `rin_i = x_i * sum_j r_j / (d_j * stab(z_j))` where for average pooling `z_j` is the window
  ** average and `d_j` its divisor, and with @a sumPooling (max pooling "proportional") `z_j` is
- ** the window sum and `d_j = 1`. Stabiliser with sign, sign(0) = +1. */
+ ** the window sum and `d_j = 1`. Stabiliser with sign, sign(0) = +1.
+ ** @return ::LRP_OK or ::LRP_E_ARGUMENT, as ::lrp_maxpool_forward. */
 int lrp_pool_backward_proportional(const LrpPoolGeometry *g, const float *x, const float *r, float *rin,
                                    int sumPooling, float stabilizer, int channelBegin, int channelEnd);
 
 /** @brief Pooling inside the cut-off region: each window's relevance spread uniformly over its
- ** real (non-padding) inputs, `rin_i = sum_j r_j / |W_j|`. */
+ ** real (non-padding) inputs, `rin_i = sum_j r_j / |W_j|`.
+ ** @return ::LRP_OK or ::LRP_E_ARGUMENT, as ::lrp_maxpool_forward. */
 int lrp_pool_backward_flat(const LrpPoolGeometry *g, const float *r, float *rin, int channelBegin, int channelEnd);
 
 /* ====================================================================================== */
@@ -361,7 +371,8 @@ typedef enum LrpSmoothKernel {
  ** @return ::LRP_OK, ::LRP_E_ARGUMENT (bad sigma/kernel) or ::LRP_E_NOMEM (capacity too small). */
 int lrp_gaussian_taps(double sigma, int kernel, float *taps, int capacity, int *radius);
 
-/** @brief Bytes of workspace ::lrp_imsmooth needs for a width×height image and this Gaussian. */
+/** @brief Bytes of workspace ::lrp_imsmooth needs for a width×height image and this Gaussian.
+ ** @return the byte count, or 0 for a bad width, sigma or kernel. */
 size_t lrp_imsmooth_workspace_size(int width, int height, double sigma, int kernel);
 
 /** @brief Separable Gaussian smoothing of a grey image, as VLFeat's `vl_imsmooth_f` /
@@ -424,7 +435,9 @@ int lrp_dsift_num_frames(int width, int height, const LrpDsiftParams *params,
                          int *numFramesX, int *numFramesY);
 
 /** @brief Bytes of workspace ::lrp_dsift_process needs for any call covering at most
- ** @a maxFrameRows frame rows of this image and parameters. */
+ ** @a maxFrameRows frame rows of this image and parameters.
+ ** @return the byte count, or 0 for parameters ::lrp_dsift_num_frames rejects or
+ **         maxFrameRows < 1. */
 size_t lrp_dsift_workspace_size(int width, int height, const LrpDsiftParams *params,
                                 int maxFrameRows);
 
@@ -452,7 +465,8 @@ int lrp_dsift_process(const float *image, int width, int height, const LrpDsiftP
  * row-major float; data N×D row-major float. */
 
 /** @brief Bytes of workspace ::lrp_gmm_posteriors or ::lrp_gmm_posteriors_csr needs for
- ** @a numData rows. */
+ ** @a numData rows.
+ ** @return the byte count, or 0 for numData < 0, dimension < 1 or numClusters < 1. */
 size_t lrp_gmm_posteriors_workspace_size(int numData, int dimension, int numClusters);
 
 /** @brief Soft assignments q_nk = p(k | x_n) of a diagonal GMM, and the data log-likelihood.
@@ -503,7 +517,8 @@ int lrp_gmm_posteriors_csr(const float *data, int numData, int dimension,
                            int *rowsDone, size_t *entries, double *logLikelihood,
                            void *workspace, size_t workspaceSize);
 
-/** @brief Bytes of workspace ::lrp_gmm_em_statistics needs. */
+/** @brief Bytes of workspace ::lrp_gmm_em_statistics needs for @a numData rows.
+ ** @return the byte count, or 0 for numData < 0, dimension < 1 or numClusters < 1. */
 size_t lrp_gmm_em_statistics_workspace_size(int numData, int dimension, int numClusters);
 
 /** @brief EM sufficient statistics, ADDED to the caller's double accumulators:
@@ -535,7 +550,8 @@ typedef enum LrpFisherAlgorithm {
   LRP_FISHER_GEMM = 2    /**< SGEMM with Qᵀ·X, Qᵀ·X² per cell (expanded form) */
 } LrpFisherAlgorithm;
 
-/** @brief Bytes of workspace ::lrp_fisher_cell_statistics needs. */
+/** @brief Bytes of workspace ::lrp_fisher_cell_statistics (dense or CSR, any algorithm) needs.
+ ** @return the byte count, or 0 for numData < 0 or a size below 1. */
 size_t lrp_fisher_workspace_size(int numData, int dimension, int numClusters, int numCells);
 
 /** @brief Sum-pooled (unnormalised) Fisher statistics z_d of each cell, for the components
@@ -577,12 +593,14 @@ int lrp_fisher_cell_statistics_csr(const float *data, int numData, int dimension
  ** VL_FISHER_FLAG_IMPROVED). A cell with count 0 becomes all zeros.
  ** @param vector  2·K·D floats (one cell of ::lrp_fisher_cell_statistics).
  ** @param length  2·K·D.
- ** @param count   N_cell. */
+ ** @param count   N_cell.
+ ** A NULL @a vector or length <= 0 does nothing. */
 void lrp_fisher_normalize(float *vector, int length, int count);
 
 /* --- 3.5 Fisher relevance (DESIGN §4), without N×2KD arrays ---------------------------- */
 
-/** @brief Bytes of workspace ::lrp_fisher_relevance needs. */
+/** @brief Bytes of workspace ::lrp_fisher_relevance (dense or CSR, any algorithm) needs.
+ ** @return the byte count, or 0 for numData < 0 or a size below 1. */
 size_t lrp_fisher_relevance_workspace_size(int numData, int dimension, int numClusters,
                                            int numCells);
 

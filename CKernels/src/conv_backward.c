@@ -4,7 +4,7 @@
 #include <cblas.h>
 #include <string.h>
 
-#include "cnn_simd.h"
+#include "simd.h"
 #include "conv_internal.h"
 
 /* col2im, accumulating: for channels [0, nc) of dx (a block starting at the block's first

@@ -1,10 +1,10 @@
 /* Depthwise convolutions (one input channel per group, any channel multiplier): direct loops,
  * forward and transposed (lrpkernels.h §2, called from lrp_conv_forward/_backward_data).
- * The generic loops are compiled twice (AVX2/FMA and portable, see cnn_simd.h); 3x3 stride-1
+ * The generic loops are compiled twice (AVX2/FMA and portable, see simd.h); 3x3 stride-1
  * kernels additionally have a hand-written AVX2 path keeping the nine taps in registers. */
 #include <string.h>
 
-#include "cnn_simd.h"
+#include "simd.h"
 #include "conv_internal.h"
 
 LRP_BODY void depthwise_forward_body(const LrpConvGeometry *g, const float *x, const float *w,
@@ -239,7 +239,7 @@ void lrp_depthwise_forward(const LrpConvGeometry *g, const float *x, const float
                            float *y, int r0, int r1, float *workspace, size_t workspaceFloats) {
   if (r0 >= r1) return;
 #if LRP_HAVE_AVX2_BUILD
-  if (lrp_cpu_has_avx2_fma() && is_3x3_fast(g) &&
+  if (lrp_use_avx2() && is_3x3_fast(g) &&
       depthwise3x3_forward_avx2(g, x, w, bias, y, r0, r1, workspace, workspaceFloats))
     return;
 #endif
@@ -252,7 +252,7 @@ void lrp_depthwise_backward(const LrpConvGeometry *g, const float *w, const floa
                             float *workspace, size_t workspaceFloats) {
   if (c0 >= c1) return;
 #if LRP_HAVE_AVX2_BUILD
-  if (lrp_cpu_has_avx2_fma() && is_3x3_fast(g) &&
+  if (lrp_use_avx2() && is_3x3_fast(g) &&
       depthwise3x3_backward_avx2(g, w, dy, dx, c0, c1, workspace, workspaceFloats))
     return;
 #endif

@@ -3,7 +3,7 @@
 #include <cblas.h>
 #include <string.h>
 
-#include "cnn_simd.h"
+#include "simd.h"
 #include "conv_internal.h"
 
 int lrp_conv_check(const LrpConvGeometry *g) {

@@ -12,14 +12,11 @@
  * vl_dsift does by the Gaussian window's mean over the bin. Gaussian window: vl_dsift's
  * per-bin kernels (triangle × Gaussian centred on the descriptor centre).
  * VLFeat convolves (kernel reversed); we correlate with the reversed kernel. */
+#include "simd.h"
 #include "fv_internal.h"
 #include <math.h>
 #include <string.h>
 #include <limits.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define FV_X86 1
-#endif
 
 #define NBT 8   /* orientations */
 #define NBS 4   /* spatial bins per side */
@@ -132,20 +129,28 @@ size_t lrp_dsift_workspace_size(int width, int height, const LrpDsiftParams *par
 
 /* ---------------------------------------------------------------- gradient rows */
 
-static void grad_row_portable(float *dst, const float *up, const float *mid, const float *down, float cy, int width) {
-  for (int x = 0; x < width; ++x) {
+/* Pixel x of one gradient row: VLFeat's one-sided differences at the borders, central ones
+ * inside (cy is 1 on the first and last image row, 0.5 elsewhere). */
+LRP_BODY void grad_pixels(float *dst, const float *up, const float *mid, const float *down, float cy,
+                          int x0, int x1, int width) {
+  for (int x = x0; x < x1; ++x) {
     float gx;
     if (x == 0) gx = mid[1] - mid[0];
     else if (x == width - 1) gx = mid[x] - mid[x - 1];
     else gx = 0.5F * (mid[x + 1] - mid[x - 1]);
-    float gy = (cy == 1.0F) ? (down[x] - up[x]) : 0.5F * (down[x] - up[x]);
-    orient_pixel(gx, gy, dst + (size_t)NBT * x);
+    orient_pixel(gx, cy * (down[x] - up[x]), dst + (size_t)NBT * x);
   }
 }
 
-#ifdef FV_X86
-__attribute__((target("avx2,fma")))
-static void grad_row_avx2(float *dst, const float *up, const float *mid, const float *down, float cy, int width) {
+static void grad_row_portable(float *dst, const float *up, const float *mid, const float *down, float cy, int width) {
+  grad_pixels(dst, up, mid, down, cy, 0, width, width);
+}
+
+#if LRP_HAVE_AVX2_BUILD
+/* Hand-written: the compiler does not vectorise orient_pixel (fast atan2 and sqrt, the
+ * data-dependent bin scatter), and this is the costliest step of dense SIFT. The borders and
+ * the remainder go through grad_pixels, as in the portable build. */
+LRP_AVX2 static void grad_row_avx2(float *dst, const float *up, const float *mid, const float *down, float cy, int width) {
   const __m256 half = _mm256_set1_ps(0.5F), vcy = _mm256_set1_ps(cy);
   const __m256 signMask = _mm256_set1_ps(-0.0F), zero = _mm256_setzero_ps();
   const __m256 eps = _mm256_set1_ps(VL_EPS_F), c3 = _mm256_set1_ps(0.1821F), c1 = _mm256_set1_ps(0.9675F);
@@ -156,8 +161,7 @@ static void grad_row_avx2(float *dst, const float *up, const float *mid, const f
   const __m256i magic = _mm256_set1_epi32(0x5f3759df);
   float w0[8], w1[8];
   int bins[8];
-  /* borders in scalar code, interior 8 pixels at a time */
-  orient_pixel(mid[1] - mid[0], (cy == 1.0F) ? (down[0] - up[0]) : 0.5F * (down[0] - up[0]), dst);
+  grad_pixels(dst, up, mid, down, cy, 0, 1, width);
   int x = 1;
   for (; x + 8 <= width - 1; x += 8) {
     __m256 gx = _mm256_mul_ps(half, _mm256_sub_ps(_mm256_loadu_ps(mid + x + 1), _mm256_loadu_ps(mid + x - 1)));
@@ -198,88 +202,41 @@ static void grad_row_avx2(float *dst, const float *up, const float *mid, const f
       p[(bins[i] + 1) & 7] = w1[i];
     }
   }
-  for (; x < width; ++x) {
-    float gx = (x == width - 1) ? mid[x] - mid[x - 1] : 0.5F * (mid[x + 1] - mid[x - 1]);
-    float gy = (cy == 1.0F) ? (down[x] - up[x]) : 0.5F * (down[x] - up[x]);
-    orient_pixel(gx, gy, dst + (size_t)NBT * x);
-  }
+  grad_pixels(dst, up, mid, down, cy, x, width, width);
 }
 #endif
+
+static void grad_row(float *dst, const float *up, const float *mid, const float *down, float cy, int width) {
+#if LRP_HAVE_AVX2_BUILD
+  if (lrp_use_avx2() && width >= 2) { grad_row_avx2(dst, up, mid, down, cy, width); return; }
+#endif
+  grad_row_portable(dst, up, mid, down, cy, width);
+}
 
 /* ---------------------------------------------------------------- bin filters */
 
-/* dst[x] (8 lanes) = Σ_k taps[k]·rows[k][x] for x in [0, width). */
-static void vfilter_portable(float *dst, const float *const *rows, const float *taps, int n, int width) {
-  size_t len = (size_t)NBT * width;
-  for (size_t j = 0; j < len; ++j) dst[j] = 0;
+/* out[c] (8 lanes) = Σ_k taps[k]·vpad[(cols[c] + k)] for the m ≤ 4 listed columns from c. */
+LRP_BODY void hfilter_columns(float *out, const float *vpad, const int *cols, int c, int m, const float *taps, int n) {
+  lrp_f8 acc[4] = {{0}};
+  const float *src[4];
+  for (int p = 0; p < m; ++p) src[p] = vpad + (size_t)NBT * cols[c + p];
   for (int k = 0; k < n; ++k) {
-    const float t = taps[k], *src = rows[k];
-    for (size_t j = 0; j < len; ++j) dst[j] += t * src[j];
+    const lrp_f8 t = lrp_splat8(taps[k]);
+    for (int p = 0; p < m; ++p) acc[p] += t * lrp_load8(src[p] + NBT * k);
   }
+  for (int p = 0; p < m; ++p) lrp_store8(out + (size_t)NBT * (c + p), acc[p]);
 }
 
-/* out[c] (8 lanes) = Σ_k taps[k]·vpad[(col[c] + k)] for the listed columns (vpad is the row
- * padded by binSize−1 replicated pixels on each side, so col + k is never out of range). */
-static void hfilter_portable(float *out, const float *vpad, const int *cols, int ncols, const float *taps, int n) {
-  for (int c = 0; c < ncols; ++c) {
-    float acc[NBT] = {0};
-    const float *src = vpad + (size_t)NBT * cols[c];
-    for (int k = 0; k < n; ++k)
-      for (int t = 0; t < NBT; ++t) acc[t] += taps[k] * src[NBT * k + t];
-    for (int t = 0; t < NBT; ++t) out[NBT * c + t] = acc[t];
-  }
-}
-
-#ifdef FV_X86
-__attribute__((target("avx2,fma")))
-static void vfilter_avx2(float *dst, const float *const *rows, const float *taps, int n, int width) {
-  int x = 0;
-  for (; x + 4 <= width; x += 4) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int k = 0; k < n; ++k) {
-      const float *s = rows[k] + (size_t)NBT * x;
-      __m256 t = _mm256_set1_ps(taps[k]);
-      a0 = _mm256_fmadd_ps(t, _mm256_loadu_ps(s), a0);
-      a1 = _mm256_fmadd_ps(t, _mm256_loadu_ps(s + 8), a1);
-      a2 = _mm256_fmadd_ps(t, _mm256_loadu_ps(s + 16), a2);
-      a3 = _mm256_fmadd_ps(t, _mm256_loadu_ps(s + 24), a3);
-    }
-    float *d = dst + (size_t)NBT * x;
-    _mm256_storeu_ps(d, a0); _mm256_storeu_ps(d + 8, a1);
-    _mm256_storeu_ps(d + 16, a2); _mm256_storeu_ps(d + 24, a3);
-  }
-  for (; x < width; ++x) {
-    __m256 a = _mm256_setzero_ps();
-    for (int k = 0; k < n; ++k) a = _mm256_fmadd_ps(_mm256_set1_ps(taps[k]), _mm256_loadu_ps(rows[k] + (size_t)NBT * x), a);
-    _mm256_storeu_ps(dst + (size_t)NBT * x, a);
-  }
-}
-
-__attribute__((target("avx2,fma")))
-static void hfilter_avx2(float *out, const float *vpad, const int *cols, int ncols, const float *taps, int n) {
+/* out[c] for the listed columns (vpad is the row padded by binSize−1 replicated pixels on each
+ * side, so col + k is never out of range): four columns at a time. */
+LRP_BODY void hfilter_body(float *out, const float *vpad, const int *cols, int ncols, const float *taps, int n) {
   int c = 0;
-  for (; c + 4 <= ncols; c += 4) {
-    const float *s0 = vpad + (size_t)NBT * cols[c], *s1 = vpad + (size_t)NBT * cols[c + 1];
-    const float *s2 = vpad + (size_t)NBT * cols[c + 2], *s3 = vpad + (size_t)NBT * cols[c + 3];
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int k = 0; k < n; ++k) {
-      __m256 t = _mm256_set1_ps(taps[k]);
-      a0 = _mm256_fmadd_ps(t, _mm256_loadu_ps(s0 + NBT * k), a0);
-      a1 = _mm256_fmadd_ps(t, _mm256_loadu_ps(s1 + NBT * k), a1);
-      a2 = _mm256_fmadd_ps(t, _mm256_loadu_ps(s2 + NBT * k), a2);
-      a3 = _mm256_fmadd_ps(t, _mm256_loadu_ps(s3 + NBT * k), a3);
-    }
-    _mm256_storeu_ps(out + NBT * c, a0); _mm256_storeu_ps(out + NBT * (c + 1), a1);
-    _mm256_storeu_ps(out + NBT * (c + 2), a2); _mm256_storeu_ps(out + NBT * (c + 3), a3);
-  }
-  for (; c < ncols; ++c) {
-    const float *s = vpad + (size_t)NBT * cols[c];
-    __m256 a = _mm256_setzero_ps();
-    for (int k = 0; k < n; ++k) a = _mm256_fmadd_ps(_mm256_set1_ps(taps[k]), _mm256_loadu_ps(s + NBT * k), a);
-    _mm256_storeu_ps(out + NBT * c, a);
-  }
+  for (; c + 4 <= ncols; c += 4) hfilter_columns(out, vpad, cols, c, 4, taps, n);
+  for (; c < ncols; ++c) hfilter_columns(out, vpad, cols, c, 1, taps, n);
 }
-#endif
+
+LRP_DUAL(hfilter, hfilter_body, (float *out, const float *vpad, const int *cols, int ncols, const float *taps, int n),
+         (out, vpad, cols, ncols, taps, n))
 
 /* ---------------------------------------------------------------- VLFeat's kernels */
 
@@ -306,99 +263,65 @@ static float bin_window_mean(int b, int bin, float windowSize) {
   return acc /= (2 * b - 1);
 }
 
-/* _vl_dsift_normalize_histogram */
-static inline void normalize_histogram(float *d) {
-  float norm = 0.0F;
-  for (int i = 0; i < DSIZE; ++i) norm += d[i] * d[i];
-  norm = vl_fsqrt(norm) + VL_EPS_F;
-  for (int i = 0; i < DSIZE; ++i) d[i] /= norm;
+/* Pads the filtered row vpad[b − 1 .. b − 1 + W) by b − 1 replicated pixels on each side. */
+static void pad_row(float *vpad, int b, int W) {
+  float *vrow = vpad + (size_t)NBT * (b - 1);
+  for (int k = 0; k < b - 1; ++k)
+    for (int t = 0; t < NBT; ++t) {
+      vpad[NBT * k + t] = vrow[t];
+      vrow[(size_t)NBT * (W + k) + t] = vrow[(size_t)NBT * (W - 1) + t];
+    }
 }
 
 /* Writes one bin row (bin row `by`) of the descriptors of nx frames:
  * d[i][8·(bx + 4·by) + t] = mult[bx] · h[col[i·4 + bx]][t]. */
-static void scatter_portable(float *drow, int nx, int by, const float *hcols, const int *colOf, const float *mult) {
+LRP_BODY void scatter_body(float *drow, int nx, int by, const float *hcols, const int *colOf, const float *mult) {
+  lrp_f8 m[NBS];
+  for (int bx = 0; bx < NBS; ++bx) m[bx] = lrp_splat8(mult[bx]);
   for (int i = 0; i < nx; ++i) {
     float *d = drow + (size_t)i * DSIZE + NBT * NBS * by;
-    for (int bx = 0; bx < NBS; ++bx) {
-      const float *h = hcols + NBT * colOf[i * NBS + bx];
-      for (int t = 0; t < NBT; ++t) d[NBT * bx + t] = mult[bx] * h[t];
-    }
+    for (int bx = 0; bx < NBS; ++bx) lrp_store8(d + NBT * bx, m[bx] * lrp_load8(hcols + NBT * colOf[i * NBS + bx]));
   }
 }
 
-#ifdef FV_X86
-__attribute__((target("avx2,fma")))
-static void scatter_avx2(float *drow, int nx, int by, const float *hcols, const int *colOf, const float *mult) {
-  const __m256 m0 = _mm256_set1_ps(mult[0]), m1 = _mm256_set1_ps(mult[1]);
-  const __m256 m2 = _mm256_set1_ps(mult[2]), m3 = _mm256_set1_ps(mult[3]);
-  for (int i = 0; i < nx; ++i) {
-    float *d = drow + (size_t)i * DSIZE + NBT * NBS * by;
-    const int *c = colOf + i * NBS;
-    _mm256_storeu_ps(d, _mm256_mul_ps(m0, _mm256_loadu_ps(hcols + NBT * c[0])));
-    _mm256_storeu_ps(d + 8, _mm256_mul_ps(m1, _mm256_loadu_ps(hcols + NBT * c[1])));
-    _mm256_storeu_ps(d + 16, _mm256_mul_ps(m2, _mm256_loadu_ps(hcols + NBT * c[2])));
-    _mm256_storeu_ps(d + 24, _mm256_mul_ps(m3, _mm256_loadu_ps(hcols + NBT * c[3])));
-  }
-}
-#endif
+LRP_DUAL(scatter, scatter_body,
+         (float *drow, int nx, int by, const float *hcols, const int *colOf, const float *mult),
+         (drow, nx, by, hcols, colOf, mult))
 
-/* Keypoint norm, VLFeat's normalisation, contrast threshold and output scale of one
- * descriptor (returns the norm). The sums are tree-ordered, not sequential as in VLFeat:
- * differences are float rounding. */
-static float finish_portable(float *d, float normConstant, double threshold, int matlab) {
-  float mass = 0;
-  for (int k = 0; k < DSIZE; ++k) mass += d[k];
-  mass /= normConstant;
-  normalize_histogram(d);
-  for (int k = 0; k < DSIZE; ++k) if (d[k] > 0.2F) d[k] = 0.2F;
-  normalize_histogram(d);
+/* Keypoint norm, VLFeat's normalisation (_vl_dsift_normalize_histogram twice, clamping at 0.2
+ * in between), contrast threshold and output scale of one descriptor (returns the norm). The
+ * sums are 8-lane pairwise, not sequential as in VLFeat: differences are float rounding. A
+ * descriptor below the threshold is zeroed without being normalised (the result is the same). */
+LRP_BODY float finish_body(float *d, float normConstant, double threshold, int matlab) {
+  lrp_f8 s = {0}, q = {0};
+  for (int k = 0; k < DSIZE; k += 8) {
+    const lrp_f8 v = lrp_load8(d + k);
+    s += v;
+    q += v * v;
+  }
+  const float mass = lrp_hsum8f((const float *)&s) / normConstant;
   if ((double)mass < threshold) {
-    for (int k = 0; k < DSIZE; ++k) d[k] = 0;
-  } else if (matlab) {
-    for (int k = 0; k < DSIZE; ++k) { float v = 512.0F * d[k]; d[k] = v < 255.0F ? v : 255.0F; }
-  }
-  return mass;
-}
-
-#ifdef FV_X86
-__attribute__((target("avx2,fma")))
-static inline float hsum256(__m256 v) {
-  __m128 a = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  a = _mm_add_ps(a, _mm_movehl_ps(a, a));
-  a = _mm_add_ss(a, _mm_movehdup_ps(a));
-  return _mm_cvtss_f32(a);
-}
-
-__attribute__((target("avx2,fma")))
-static float finish_avx2(float *d, float normConstant, double threshold, int matlab) {
-  __m256 v[DSIZE / 8];
-  __m256 s = _mm256_setzero_ps(), q = _mm256_setzero_ps();
-  for (int k = 0; k < DSIZE / 8; ++k) {
-    v[k] = _mm256_loadu_ps(d + 8 * k);
-    s = _mm256_add_ps(s, v[k]);
-    q = _mm256_add_ps(q, _mm256_mul_ps(v[k], v[k]));
-  }
-  float mass = hsum256(s) / normConstant;
-  if ((double)mass < threshold) {
-    for (int k = 0; k < DSIZE / 8; ++k) _mm256_storeu_ps(d + 8 * k, _mm256_setzero_ps());
+    memset(d, 0, sizeof(float) * DSIZE);
     return mass;
   }
-  __m256 n = _mm256_set1_ps(vl_fsqrt(hsum256(q)) + VL_EPS_F), cap = _mm256_set1_ps(0.2F);
-  q = _mm256_setzero_ps();
-  for (int k = 0; k < DSIZE / 8; ++k) {
-    v[k] = _mm256_min_ps(_mm256_div_ps(v[k], n), cap);
-    q = _mm256_add_ps(q, _mm256_mul_ps(v[k], v[k]));
+  lrp_f8 n = lrp_splat8(vl_fsqrt(lrp_hsum8f((const float *)&q)) + VL_EPS_F);
+  q = (lrp_f8){0};
+  for (int k = 0; k < DSIZE; k += 8) {
+    const lrp_f8 v = lrp_min8(lrp_load8(d + k) / n, lrp_splat8(0.2F));
+    lrp_store8(d + k, v);
+    q += v * v;
   }
-  n = _mm256_set1_ps(vl_fsqrt(hsum256(q)) + VL_EPS_F);
-  const __m256 f512 = _mm256_set1_ps(512.0F), f255 = _mm256_set1_ps(255.0F);
-  for (int k = 0; k < DSIZE / 8; ++k) {
-    __m256 x = _mm256_div_ps(v[k], n);
-    if (matlab) x = _mm256_min_ps(_mm256_mul_ps(f512, x), f255);
-    _mm256_storeu_ps(d + 8 * k, x);
+  n = lrp_splat8(vl_fsqrt(lrp_hsum8f((const float *)&q)) + VL_EPS_F);
+  for (int k = 0; k < DSIZE; k += 8) {
+    lrp_f8 v = lrp_load8(d + k) / n;
+    if (matlab) v = lrp_min8(lrp_splat8(512.0F) * v, lrp_splat8(255.0F));
+    lrp_store8(d + k, v);
   }
   return mass;
 }
-#endif
+
+LRP_DUAL_RET(float, finish, finish_body, (float *d, float normConstant, double threshold, int matlab),
+             (d, normConstant, threshold, matlab))
 
 /* ---------------------------------------------------------------- main entry */
 
@@ -415,7 +338,6 @@ int lrp_dsift_process(const float *image, int width, int height, const LrpDsiftP
   const int j0 = frameRowBegin, j1 = frameRowEnd;
   const int nk = 2 * b - 1, ringRows = 2 * b - 1;
   const int flat = params->flatWindow != 0;
-  const int simd = lrp_cpu_has_avx2_fma();
 
   /* band of gradient rows and of (smoothed) image rows this call needs */
   const int yFirst = g.minY + j0 * step, yLast = g.minY + (j1 - 1) * step + (NBS - 1) * b;
@@ -499,10 +421,7 @@ int lrp_dsift_process(const float *image, int width, int height, const LrpDsiftP
       const float *down = src + (size_t)((y < H - 1 ? y + 1 : H - 1) - srcRow0) * W;
       float cy = (y == 0 || y == H - 1) ? 1.0F : 0.5F;
       float *dst = ring + (size_t)NBT * W * (y % ringRows);
-#ifdef FV_X86
-      if (simd && W >= 2) grad_row_avx2(dst, up, mid, down, cy, W); else
-#endif
-      grad_row_portable(dst, up, mid, down, cy, W);
+      grad_row(dst, up, mid, down, cy, W);
     }
     for (int d = -(b - 1); d <= b - 1; ++d) {
       int y = r + d < 0 ? 0 : (r + d > H - 1 ? H - 1 : r + d);
@@ -510,45 +429,22 @@ int lrp_dsift_process(const float *image, int width, int height, const LrpDsiftP
     }
     /* flat: one vertical filter serves every bin row; Gaussian: one per bin row */
     if (flat) {
-#ifdef FV_X86
-      if (simd) vfilter_avx2(vrow, rowPtr, triangle, nk, W); else
-#endif
-      vfilter_portable(vrow, rowPtr, triangle, nk, W);
-      for (int k = 0; k < b - 1; ++k)
-        for (int t = 0; t < NBT; ++t) {
-          vpad[NBT * k + t] = vrow[t];
-          vrow[(size_t)NBT * (W + k) + t] = vrow[(size_t)NBT * (W - 1) + t];
-        }
-#ifdef FV_X86
-      if (simd) hfilter_avx2(hcols, vpad, sampleCols, ncols, triangle, nk); else
-#endif
-      hfilter_portable(hcols, vpad, sampleCols, ncols, triangle, nk);
+      lrp_fv_tap_sum(vrow, rowPtr, NULL, triangle, nk, (size_t)NBT * W);
+      pad_row(vpad, b, W);
+      hfilter_dispatch(hcols, vpad, sampleCols, ncols, triangle, nk);
       for (int by = 0; by < NBS; ++by) {
         if (jOf[by] < 0) continue;
         float *drow = descriptors + (size_t)(jOf[by] - j0) * nx * DSIZE;
-#ifdef FV_X86
-        if (simd) { scatter_avx2(drow, nx, by, hcols, colOf, mult[by]); continue; }
-#endif
-        scatter_portable(drow, nx, by, hcols, colOf, mult[by]);
+        scatter_dispatch(drow, nx, by, hcols, colOf, mult[by]);
       }
     } else {
       for (int by = 0; by < NBS; ++by) {
         if (jOf[by] < 0) continue;
-#ifdef FV_X86
-        if (simd) vfilter_avx2(vrow, rowPtr, gauss + by * nk, nk, W); else
-#endif
-        vfilter_portable(vrow, rowPtr, gauss + by * nk, nk, W);
-        for (int k = 0; k < b - 1; ++k)
-          for (int t = 0; t < NBT; ++t) {
-            vpad[NBT * k + t] = vrow[t];
-            vrow[(size_t)NBT * (W + k) + t] = vrow[(size_t)NBT * (W - 1) + t];
-          }
+        lrp_fv_tap_sum(vrow, rowPtr, NULL, gauss + by * nk, nk, (size_t)NBT * W);
+        pad_row(vpad, b, W);
         float *drow = descriptors + (size_t)(jOf[by] - j0) * nx * DSIZE;
         for (int bx = 0; bx < NBS; ++bx) {
-#ifdef FV_X86
-          if (simd) hfilter_avx2(hcols, vpad, sampleCols, ncols, gauss + bx * nk, nk); else
-#endif
-          hfilter_portable(hcols, vpad, sampleCols, ncols, gauss + bx * nk, nk);
+          hfilter_dispatch(hcols, vpad, sampleCols, ncols, gauss + bx * nk, nk);
           for (int i = 0; i < nx; ++i) {
             float *d = drow + (size_t)i * DSIZE + NBT * (bx + NBS * by);
             const float *h = hcols + NBT * colOf[i * NBS + bx];
@@ -565,11 +461,7 @@ int lrp_dsift_process(const float *image, int width, int height, const LrpDsiftP
     for (int i = 0; i < nx; ++i) {
       size_t f = (size_t)(j - j0) * nx + i;
       float *d = descriptors + f * DSIZE;
-      float mass;
-#ifdef FV_X86
-      if (simd) mass = finish_avx2(d, normConstant, params->contrastThreshold, params->matlabScale); else
-#endif
-      mass = finish_portable(d, normConstant, params->contrastThreshold, params->matlabScale);
+      const float mass = finish_dispatch(d, normConstant, params->contrastThreshold, params->matlabScale);
       if (frames) {
         frames[4 * f + 0] = (float)(g.minX + i * step) + 0.5F * b * (NBS - 1);
         frames[4 * f + 1] = (float)(g.minY + j * step) + 0.5F * b * (NBS - 1);

@@ -14,14 +14,11 @@
  * AUTO is the sparse form: it is the faster one for real GMMs (few posteriors above 1e-6 per
  * descriptor), and statistics and relevance computed by it agree term by term, which matters
  * when the relevance ratios are large (ε → 0). GEMM is used on request (dense posteriors). */
+#include "simd.h"
 #include "fv_internal.h"
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define FV_X86 1
-#endif
 
 #define GEMM_ROWS 512
 #define REGION_MAX 32     /* distinct cell-table rows the region algorithms handle (bits of a mask) */
@@ -73,68 +70,41 @@ static int check_cells(const int32_t *cells, int n, int per, int numCells) {
 
 /* ---------------------------------------------------------------- sparse kernels */
 
-/* u[i] += q·diff_i, v[i] += q·(diff_i² − 1) with diff = (x − μ)·isig, for up to 3 cells. */
-static void accumulate_portable(float *const *u, float *const *v, int ncell, const float *x, const float *mu,
-                                const float *isig, float q, int d) {
+/* u[i] += q·diff_i, v[i] += q·(diff_i² − 1) with diff = (x − μ)·isig. */
+LRP_BODY void accumulate_one(float *restrict u, float *restrict v, const float *restrict x,
+                             const float *restrict mu, const float *restrict isig, float q, int d) {
   for (int i = 0; i < d; ++i) {
-    float diff = (x[i] - mu[i]) * isig[i];
-    float pu = q * diff, pv = q * (diff * diff - 1);
-    for (int c = 0; c < ncell; ++c) { u[c][i] += pu; v[c][i] += pv; }
+    const float diff = (x[i] - mu[i]) * isig[i];
+    u[i] += q * diff;
+    v[i] += q * (diff * diff - 1);
   }
 }
 
-#ifdef FV_X86
-__attribute__((target("avx2,fma")))
-static void accumulate_avx2(float *const *u, float *const *v, int ncell, const float *x, const float *mu,
-                            const float *isig, float q, int d) {
-  const __m256 vq = _mm256_set1_ps(q), one = _mm256_set1_ps(1.0f);
-  int i = 0;
-  for (; i + 8 <= d; i += 8) {
-    __m256 diff = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(mu + i)), _mm256_loadu_ps(isig + i));
-    __m256 pu = _mm256_mul_ps(vq, diff);
-    __m256 pv = _mm256_mul_ps(vq, _mm256_fmsub_ps(diff, diff, one));
-    for (int c = 0; c < ncell; ++c) {
-      _mm256_storeu_ps(u[c] + i, _mm256_add_ps(_mm256_loadu_ps(u[c] + i), pu));
-      _mm256_storeu_ps(v[c] + i, _mm256_add_ps(_mm256_loadu_ps(v[c] + i), pv));
-    }
-  }
-  for (; i < d; ++i) {
-    float diff = (x[i] - mu[i]) * isig[i];
-    float pu = q * diff, pv = q * (diff * diff - 1);
-    for (int c = 0; c < ncell; ++c) { u[c][i] += pu; v[c][i] += pv; }
-  }
+/* accumulate_one into each of the ncell targets (u[c], v[c]). */
+LRP_BODY void accumulate_body(float *const *u, float *const *v, int ncell, const float *x, const float *mu,
+                              const float *isig, float q, int d) {
+  for (int c = 0; c < ncell; ++c) accumulate_one(u[c], v[c], x, mu, isig, q, d);
 }
-#endif
+
+LRP_DUAL(accumulate, accumulate_body,
+         (float *const *u, float *const *v, int ncell, const float *x, const float *mu, const float *isig, float q,
+          int d),
+         (u, v, ncell, x, mu, isig, q, d))
 
 /* Σ_i over one component's contribution to R_l (per dimension):
  * r[i] += q·(diff_i·su[i] + (diff_i² − 1)·sv[i]) where su/sv already carry 1/√π, 1/√(2π). */
-static void relevance_portable(float *r, const float *x, const float *mu, const float *isig,
-                               const float *su, const float *sv, float q, int d) {
+LRP_BODY void relevance_body(float *restrict r, const float *restrict x, const float *restrict mu,
+                             const float *restrict isig, const float *restrict su, const float *restrict sv,
+                             float q, int d) {
   for (int i = 0; i < d; ++i) {
-    float diff = (x[i] - mu[i]) * isig[i];
+    const float diff = (x[i] - mu[i]) * isig[i];
     r[i] += q * (diff * su[i] + (diff * diff - 1) * sv[i]);
   }
 }
 
-#ifdef FV_X86
-__attribute__((target("avx2,fma")))
-static void relevance_avx2(float *r, const float *x, const float *mu, const float *isig,
-                           const float *su, const float *sv, float q, int d) {
-  const __m256 vq = _mm256_set1_ps(q), one = _mm256_set1_ps(1.0f);
-  int i = 0;
-  for (; i + 8 <= d; i += 8) {
-    __m256 diff = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(mu + i)), _mm256_loadu_ps(isig + i));
-    __m256 t = _mm256_fmadd_ps(_mm256_fmsub_ps(diff, diff, one), _mm256_loadu_ps(sv + i),
-                               _mm256_mul_ps(diff, _mm256_loadu_ps(su + i)));
-    _mm256_storeu_ps(r + i, _mm256_fmadd_ps(vq, t, _mm256_loadu_ps(r + i)));
-  }
-  for (; i < d; ++i) {
-    float diff = (x[i] - mu[i]) * isig[i];
-    r[i] += q * (diff * su[i] + (diff * diff - 1) * sv[i]);
-  }
-}
-#endif
-
+LRP_DUAL(relevance, relevance_body,
+         (float *r, const float *x, const float *mu, const float *isig, const float *su, const float *sv, float q, int d),
+         (r, x, mu, isig, su, sv, q, d))
 
 /* ---------------------------------------------------------------- posteriors, dense or CSR */
 
@@ -146,38 +116,27 @@ typedef struct QSource {
   int k;
 } QSource;
 
-/* Indices of the non-zero q[c], c in [c0, c1); returns their number. */
-static int nonzeros_portable(const float *q, int c0, int c1, int *idx) {
-  int n = 0;
-  for (int c = c0; c < c1; ++c) if (q[c] != 0) idx[n++] = c;
-  return n;
-}
-
-#ifdef FV_X86
-__attribute__((target("avx2,fma")))
-static int nonzeros_avx2(const float *q, int c0, int c1, int *idx) {
-  const __m256 zero = _mm256_setzero_ps();
+/* Indices of the non-zero q[c], c in [c0, c1); returns their number. Eight at a time: a mask
+ * of the non-zero lanes, then its set bits. */
+LRP_BODY int nonzeros_body(const float *q, int c0, int c1, int *idx) {
   int n = 0, c = c0;
   for (; c + 8 <= c1; c += 8) {
-    unsigned mk = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(q + c), zero, _CMP_NEQ_UQ));
+    unsigned mk = 0;
+    for (int t = 0; t < 8; ++t) mk |= (unsigned)(q[c + t] != 0) << t;
     while (mk) { idx[n++] = c + __builtin_ctz(mk); mk &= mk - 1; }
   }
   for (; c < c1; ++c) if (q[c] != 0) idx[n++] = c;
   return n;
 }
-#endif
+
+LRP_DUAL_RET(int, nonzeros, nonzeros_body, (const float *q, int c0, int c1, int *idx), (q, c0, c1, idx))
 
 /* The non-zero posteriors of descriptor l with component in [c0, c1), in component order:
  * components in idx, values in val (room for K each); returns their number. */
-static int row_entries(const QSource *s, int l, int c0, int c1, int simd, int *idx, float *val) {
+static int row_entries(const QSource *s, int l, int c0, int c1, int *idx, float *val) {
   if (s->dense) {
     const float *q = s->dense + (size_t)l * s->k;
-    int n;
-#ifdef FV_X86
-    if (simd) n = nonzeros_avx2(q, c0, c1, idx); else
-#endif
-    n = nonzeros_portable(q, c0, c1, idx);
-    (void)simd;
+    const int n = nonzeros_dispatch(q, c0, c1, idx);
     for (int j = 0; j < n; ++j) val[j] = q[idx[j]];
     return n;
   }
@@ -226,51 +185,13 @@ static int find_regions(const int32_t *cells, int l0, int l1, int per, int32_t *
   return count;
 }
 
-/* u[i] += q·diff_i, v[i] += q·(diff_i² − 1), diff = (x − μ)·isig (one target). */
-static void accumulate1_portable(float *u, float *v, const float *x, const float *mu, const float *isig,
-                                 float q, int d) {
-  for (int i = 0; i < d; ++i) {
-    float diff = (x[i] - mu[i]) * isig[i];
-    u[i] += q * diff;
-    v[i] += q * (diff * diff - 1);
-  }
-}
-
-#ifdef FV_X86
-__attribute__((target("avx2,fma")))
-static void accumulate1_avx2(float *u, float *v, const float *x, const float *mu, const float *isig,
-                             float q, int d) {
-  const __m256 vq = _mm256_set1_ps(q), one = _mm256_set1_ps(1.0f);
-  int i = 0;
-  for (; i + 8 <= d; i += 8) {
-    __m256 diff = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(mu + i)), _mm256_loadu_ps(isig + i));
-    _mm256_storeu_ps(u + i, _mm256_fmadd_ps(vq, diff, _mm256_loadu_ps(u + i)));
-    _mm256_storeu_ps(v + i, _mm256_fmadd_ps(vq, _mm256_fmsub_ps(diff, diff, one), _mm256_loadu_ps(v + i)));
-  }
-  for (; i < d; ++i) {
-    float diff = (x[i] - mu[i]) * isig[i];
-    u[i] += q * diff;
-    v[i] += q * (diff * diff - 1);
-  }
-}
-#endif
-
 /* su[i] += u[i], sv[i] += v[i]. */
-static void add_pair_portable(float *su, float *sv, const float *u, const float *v, int d) {
+LRP_BODY void add_pair_body(float *restrict su, float *restrict sv, const float *restrict u, const float *restrict v,
+                            int d) {
   for (int i = 0; i < d; ++i) { su[i] += u[i]; sv[i] += v[i]; }
 }
 
-#ifdef FV_X86
-__attribute__((target("avx2,fma")))
-static void add_pair_avx2(float *su, float *sv, const float *u, const float *v, int d) {
-  int i = 0;
-  for (; i + 8 <= d; i += 8) {
-    _mm256_storeu_ps(su + i, _mm256_add_ps(_mm256_loadu_ps(su + i), _mm256_loadu_ps(u + i)));
-    _mm256_storeu_ps(sv + i, _mm256_add_ps(_mm256_loadu_ps(sv + i), _mm256_loadu_ps(v + i)));
-  }
-  for (; i < d; ++i) { su[i] += u[i]; sv[i] += v[i]; }
-}
-#endif
+LRP_DUAL(add_pair, add_pair_body, (float *su, float *sv, const float *u, const float *v, int d), (su, sv, u, v, d))
 
 /* ---------------------------------------------------------------- statistics */
 
@@ -289,7 +210,7 @@ size_t lrp_fisher_workspace_size(int numData, int dimension, int numClusters, in
   /* GEMM path: gathered X, X², Q blocks; float products; double accumulators */
   size_t g = 2 * fv_region(sizeof(float) * rows * d) + fv_region(sizeof(float) * rows * k);
   g += 2 * fv_region(sizeof(float) * k * d);
-  g += 2 * fv_region(sizeof(double) * k * d) + fv_region(sizeof(double) * k);
+  g += 2 * fv_region(sizeof(double) * k * d) + fv_region(sizeof(double) * k) + fv_region(sizeof(int) * rows);
   const size_t s = sparse_stats_bytes(numData, dimension, numClusters);
   return model_bytes(dimension, numClusters) + (g > s ? g : s);
 }
@@ -300,13 +221,12 @@ static int stats_by_descriptor(const float *data, int n, int d, const float *mea
                                const QSource *q, const int32_t *cells, int per, int k0, int k1,
                                float *stats, int *idx, float *val) {
   const size_t len = 2 * (size_t)k * d;
-  const int simd = lrp_cpu_has_avx2_fma();
   enum { MAXCELLS = 64 };
   float *u[MAXCELLS], *v[MAXCELLS];
   for (int l = 0; l < n; ++l) {
     const float *x = data + (size_t)l * d;
     const int32_t *cl = cells + (size_t)l * per;
-    const int ne = row_entries(q, l, k0, k1, simd, idx, val);
+    const int ne = row_entries(q, l, k0, k1, idx, val);
     for (int j = 0; j < ne; ++j) {
       const int c = idx[j];
       int nc = 0;
@@ -317,10 +237,7 @@ static int stats_by_descriptor(const float *data, int n, int d, const float *mea
         ++nc;
       }
       if (nc == 0) continue;
-#ifdef FV_X86
-      if (simd) { accumulate_avx2(u, v, nc, x, means + (size_t)c * d, m->isig + (size_t)c * d, val[j], d); continue; }
-#endif
-      accumulate_portable(u, v, nc, x, means + (size_t)c * d, m->isig + (size_t)c * d, val[j], d);
+      accumulate_dispatch(u, v, nc, x, means + (size_t)c * d, m->isig + (size_t)c * d, val[j], d);
     }
   }
   return LRP_OK;
@@ -334,7 +251,7 @@ static int stats_by_region(const float *data, int n, int d, const float *means, 
                            const QSource *q, const int32_t *cells, int per, int k0, int k1, float *stats,
                            FvArena *arena, int *idx, float *val, int *status) {
   const size_t len = 2 * (size_t)k * d;
-  const int kk = k1 - k0, simd = lrp_cpu_has_avx2_fma();
+  const int kk = k1 - k0;
   const int cap = n < REGION_BLOCK ? n : REGION_BLOCK;
   int32_t *region = fv_alloc(arena, sizeof(int32_t) * (size_t)n);
   int *cnt = fv_alloc(arena, sizeof(int) * (size_t)kk);
@@ -349,7 +266,7 @@ static int stats_by_region(const float *data, int n, int d, const float *means, 
     memset(cnt, 0, sizeof(int) * (size_t)kk);
     for (int l = b0; l < b1; ++l) {
       if (region[l] < 0) continue;
-      const int ne = row_entries(q, l, k0, k1, simd, idx, val);
+      const int ne = row_entries(q, l, k0, k1, idx, val);
       for (int j = 0; j < ne; ++j) {
         const int c = idx[j] - k0;
         FvEntry *e = ent + (size_t)c * cap + cnt[c]++;
@@ -368,10 +285,7 @@ static int stats_by_region(const float *data, int n, int d, const float *means, 
         float *u = acc + (size_t)r * 2 * d, *v = u + d;
         if (!(touched & (1u << r))) { memset(u, 0, sizeof(float) * 2 * (size_t)d); touched |= 1u << r; }
         const float *x = data + (size_t)e[j].l * d;
-#ifdef FV_X86
-        if (simd) { accumulate1_avx2(u, v, x, mu, isig, e[j].q, d); continue; }
-#endif
-        accumulate1_portable(u, v, x, mu, isig, e[j].q, d);
+        accumulate_dispatch(&u, &v, 1, x, mu, isig, e[j].q, d);
       }
       while (touched) {
         const int r = __builtin_ctz(touched);
@@ -380,15 +294,26 @@ static int stats_by_region(const float *data, int n, int d, const float *means, 
         for (int t = 0; t < per; ++t) {
           if (tuple[r][t] < 0) continue;
           float *su = stats + (size_t)tuple[r][t] * len + (size_t)kc * d, *sv = su + (size_t)k * d;
-#ifdef FV_X86
-          if (simd) { add_pair_avx2(su, sv, u, v, d); continue; }
-#endif
-          add_pair_portable(su, sv, u, v, d);
+          add_pair_dispatch(su, sv, u, v, d);
         }
       }
     }
   }
   return 0;
+}
+
+/* The next block of at most `rows` descriptors of `cell`, scanning from *l up to `end` (a
+ * descriptor whose cell row lists the cell twice counts twice, as in the sparse path): their
+ * indices in idx; returns how many (0 when the scan is done). */
+static int gather_cell_rows(const int32_t *cells, int per, int cell, int *l, int end, int rows, int *idx) {
+  int rb = 0;
+  for (; *l < end && rb < rows; ++*l) {
+    const int32_t *cl = cells + (size_t)*l * per;
+    int in = 0;
+    for (int j = 0; j < per; ++j) in += cl[j] == cell;
+    for (int t = 0; t < in && rb < rows; ++t) idx[rb++] = *l;
+  }
+  return rb;
 }
 
 static int stats_gemm(const float *data, int n, int d, const float *means, const float *cov,
@@ -405,7 +330,8 @@ static int stats_gemm(const float *data, int n, int d, const float *means, const
   double *a1 = fv_alloc(arena, sizeof(double) * (size_t)k * d);
   double *a2 = fv_alloc(arena, sizeof(double) * (size_t)k * d);
   double *a0 = fv_alloc(arena, sizeof(double) * (size_t)k);
-  if (!xb || !x2b || !qb || !s1 || !s2 || !a1 || !a2 || !a0) return LRP_E_NOMEM;
+  int *idx = fv_alloc(arena, sizeof(int) * rows);
+  if (!xb || !x2b || !qb || !s1 || !s2 || !a1 || !a2 || !a0 || !idx) return LRP_E_NOMEM;
   for (int cell = 0; cell < numCells; ++cell) {
     memset(a1, 0, sizeof(double) * (size_t)kk * d);
     memset(a2, 0, sizeof(double) * (size_t)kk * d);
@@ -413,19 +339,12 @@ static int stats_gemm(const float *data, int n, int d, const float *means, const
     int l = 0;
     for (;;) {
       /* gather the next block of descriptors of this cell */
-      int rb = 0;
-      for (; l < n && rb < (int)rows; ++l) {
-        const int32_t *cl = cells + (size_t)l * per;
-        int in = 0;
-        for (int j = 0; j < per; ++j) in += cl[j] == cell;
-        for (int t = 0; t < in && rb < (int)rows; ++t) {
-          /* (a cell listed twice counts twice, as in the sparse path) */
-          memcpy(xb + (size_t)rb * d, data + (size_t)l * d, sizeof(float) * d);
-          memcpy(qb + (size_t)rb * kk, q + (size_t)l * k + k0, sizeof(float) * kk);
-          ++rb;
-        }
-      }
+      const int rb = gather_cell_rows(cells, per, cell, &l, n, (int)rows, idx);
       if (rb == 0) break;
+      for (int r = 0; r < rb; ++r) {
+        memcpy(xb + (size_t)r * d, data + (size_t)idx[r] * d, sizeof(float) * d);
+        memcpy(qb + (size_t)r * kk, q + (size_t)idx[r] * k + k0, sizeof(float) * kk);
+      }
       for (size_t j = 0; j < (size_t)rb * d; ++j) x2b[j] = xb[j] * xb[j];
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kk, d, rb, 1.0f, qb, kk, xb, d, 0.0f, s1, d);
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kk, d, rb, 1.0f, qb, kk, x2b, d, 0.0f, s2, d);
@@ -549,47 +468,36 @@ int lrp_fisher_cell_statistics_csr(const float *data, int numData, int dimension
                       stats, &arena);
 }
 
-/* v ← sign(v·inv)·sqrt|v·inv|; returns Σ v² (double). */
-static double signed_sqrt_portable(float *v, int n, float inv) {
-  double s = 0;
-  for (int j = 0; j < n; ++j) {
-    float z = v[j] * inv;
-    z = z >= 0 ? sqrtf(z) : -sqrtf(-z);
-    v[j] = z;
-    s += (double)z * z;
+/* v ← sign(v·inv)·sqrt|v·inv| for one value; returns the new value. */
+LRP_BODY float signed_sqrt_one(float *v, float inv) {
+  const float z = *v * inv;
+  return *v = copysignf(sqrtf(fabsf(z)), z);
+}
+
+/* v ← sign(v·inv)·sqrt|v·inv|; returns Σ v² (double), summed in 8 lanes, pairwise. */
+LRP_BODY double signed_sqrt_body(float *v, int n, float inv) {
+  double lane[8] = {0};
+  int j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int t = 0; t < 8; ++t) {
+      const float r = signed_sqrt_one(v + j + t, inv);
+      lane[t] += (double)r * r;
+    }
+  double s = lrp_hsum8d(lane);
+  for (; j < n; ++j) {
+    const float r = signed_sqrt_one(v + j, inv);
+    s += (double)r * r;
   }
   return s;
 }
 
-#ifdef FV_X86
-__attribute__((target("avx2,fma")))
-static double signed_sqrt_avx2(float *v, int n, float inv) {
-  const __m256 vi = _mm256_set1_ps(inv), sign = _mm256_set1_ps(-0.0f);
-  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
-  int j = 0;
-  for (; j + 8 <= n; j += 8) {
-    __m256 z = _mm256_mul_ps(_mm256_loadu_ps(v + j), vi);
-    z = _mm256_or_ps(_mm256_sqrt_ps(_mm256_andnot_ps(sign, z)), _mm256_and_ps(sign, z));
-    _mm256_storeu_ps(v + j, z);
-    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(z)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(z, 1));
-    s0 = _mm256_fmadd_pd(lo, lo, s0);
-    s1 = _mm256_fmadd_pd(hi, hi, s1);
-  }
-  s0 = _mm256_add_pd(s0, s1);
-  __m128d h = _mm_add_pd(_mm256_castpd256_pd128(s0), _mm256_extractf128_pd(s0, 1));
-  return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h))) + signed_sqrt_portable(v + j, n - j, inv);
-}
-#endif
+LRP_DUAL_RET(double, signed_sqrt, signed_sqrt_body, (float *v, int n, float inv), (v, n, inv))
 
 void lrp_fisher_normalize(float *vector, int length, int count) {
   if (!vector || length <= 0) return;
   if (count <= 0) { memset(vector, 0, sizeof(float) * (size_t)length); return; }
   const float inv = 1.0f / (float)count;
-  double n;
-#ifdef FV_X86
-  if (lrp_cpu_has_avx2_fma()) n = signed_sqrt_avx2(vector, length, inv); else
-#endif
-  n = signed_sqrt_portable(vector, length, inv);
+  const double n = signed_sqrt_dispatch(vector, length, inv);
   float norm = (float)sqrt(n);
   if (norm < 1e-12f) norm = 1e-12f;
   for (int j = 0; j < length; ++j) vector[j] /= norm;
@@ -620,7 +528,6 @@ static int relevance_by_descriptor(const float *data, int d, const float *means,
                                    const QSource *q, const int32_t *cells, int per, const float *ratios,
                                    int l0, int l1, float *out, FvArena *arena, int *idx, float *val) {
   const size_t len = 2 * (size_t)k * d;
-  const int simd = lrp_cpu_has_avx2_fma();
   float *u = fv_alloc(arena, sizeof(float) * (size_t)d);
   float *v = fv_alloc(arena, sizeof(float) * (size_t)d);
   if (!u || !v) return LRP_E_NOMEM;
@@ -629,7 +536,7 @@ static int relevance_by_descriptor(const float *data, int d, const float *means,
     const int32_t *cl = cells + (size_t)l * per;
     float *r = out + (size_t)(l - l0) * d;
     memset(r, 0, sizeof(float) * d);
-    const int ne = row_entries(q, l, 0, k, simd, idx, val);
+    const int ne = row_entries(q, l, 0, k, idx, val);
     for (int j = 0; j < ne; ++j) {
       const int c = idx[j];
       /* ratios summed over this descriptor's cells, times the component's prefactors */
@@ -644,10 +551,7 @@ static int relevance_by_descriptor(const float *data, int d, const float *means,
       }
       if (!any) continue;
       for (int i = 0; i < d; ++i) { u[i] *= m->upref[c]; v[i] *= m->vpref[c]; }
-#ifdef FV_X86
-      if (simd) { relevance_avx2(r, x, means + (size_t)c * d, m->isig + (size_t)c * d, u, v, val[j], d); continue; }
-#endif
-      relevance_portable(r, x, means + (size_t)c * d, m->isig + (size_t)c * d, u, v, val[j], d);
+      relevance_dispatch(r, x, means + (size_t)c * d, m->isig + (size_t)c * d, u, v, val[j], d);
     }
   }
   return LRP_OK;
@@ -661,7 +565,7 @@ static int relevance_by_region(const float *data, int d, const float *means, con
                                const QSource *q, const int32_t *cells, int per, const float *ratios,
                                int l0, int l1, float *out, FvArena *arena, int *idx, float *val, int *status) {
   const size_t len = 2 * (size_t)k * d, kd = (size_t)k * d;
-  const int n = l1 - l0, simd = lrp_cpu_has_avx2_fma();
+  const int n = l1 - l0;
   const int maxRegions = n < REGION_MAX ? n : REGION_MAX;
   int32_t *region = fv_alloc(arena, sizeof(int32_t) * (size_t)n);
   float *table = fv_alloc(arena, sizeof(float) * (size_t)maxRegions * len);
@@ -689,15 +593,12 @@ static int relevance_by_region(const float *data, int d, const float *means, con
     const int r = region[l - l0];
     if (r < 0) continue;
     const float *x = data + (size_t)l * d, *u = table + (size_t)r * len;
-    const int ne = row_entries(q, l, 0, k, simd, idx, val);
+    const int ne = row_entries(q, l, 0, k, idx, val);
     for (int j = 0; j < ne; ++j) {
       const int c = idx[j];
       const float *mu = means + (size_t)c * d, *isig = m->isig + (size_t)c * d;
       const float *uc = u + (size_t)c * d, *vc = u + kd + (size_t)c * d;
-#ifdef FV_X86
-      if (simd) { relevance_avx2(row, x, mu, isig, uc, vc, val[j], d); continue; }
-#endif
-      relevance_portable(row, x, mu, isig, uc, vc, val[j], d);
+      relevance_dispatch(row, x, mu, isig, uc, vc, val[j], d);
     }
   }
   return 0;
@@ -744,17 +645,9 @@ static int relevance_gemm(const float *data, int d, const float *means, const fl
       }
     int l = l0;
     for (;;) {
-      int rb = 0;
-      for (; l < l1 && rb < (int)rows; ++l) {
-        const int32_t *cl = cells + (size_t)l * per;
-        int in = 0;
-        for (int j = 0; j < per; ++j) in += cl[j] == cell;
-        for (int t = 0; t < in && rb < (int)rows; ++t) {
-          memcpy(qb + (size_t)rb * k, q + (size_t)l * k, sizeof(float) * k);
-          idx[rb++] = l;
-        }
-      }
+      const int rb = gather_cell_rows(cells, per, cell, &l, l1, (int)rows, idx);
       if (rb == 0) break;
+      for (int r = 0; r < rb; ++r) memcpy(qb + (size_t)r * k, q + (size_t)idx[r] * k, sizeof(float) * k);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rb, 3 * d, k, 1.0f, qb, k, mat, 3 * d, 0.0f, gb, 3 * d);
       for (int r = 0; r < rb; ++r) {
         const float *x = data + (size_t)idx[r] * d, *g = gb + (size_t)r * 3 * d;

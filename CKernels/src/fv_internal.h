@@ -1,8 +1,9 @@
-/* Internal helpers shared by the Fisher-vector kernels (lrpkernels.h §3); not public API. */
+/* Internal helpers shared by the Fisher-vector kernels (lrpkernels.h §3): the workspace arena
+ * and the smoothing rows dense SIFT reuses. The SIMD pattern and numeric helpers are simd.h's. */
 #ifndef LRP_FV_INTERNAL_H
 #define LRP_FV_INTERNAL_H
 
-#include "lrpkernels.h"
+#include "simd.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,5 +39,9 @@ int lrp_fv_gaussian_radius(double sigma, int kernel);
  * `taps` 2*radius+1 floats from lrp_gaussian_taps. */
 void lrp_fv_smooth_rows(float *out, const float *image, int width, int height,
                         const float *taps, int radius, int row0, int row1, float *pad);
+
+/* dst[x] = Σ_k taps[k]·src_k[x] for x in [0, len), with src_k = rows[k], or pad + k when rows
+ * is NULL (a correlation along one row); one body, dispatched as simd.h describes. */
+void lrp_fv_tap_sum(float *dst, const float *const *rows, const float *pad, const float *taps, int n, size_t len);
 
 #endif

@@ -12,14 +12,11 @@
  *    of a nat) moves the normalisation by less than K·1.1e-7·δ;
  *  - components further away get q = 0 (below e^-25 ≈ 1e-11 of the largest; VLFeat keeps them).
  * None of this depends on the posterior threshold, which only zeroes values afterwards. */
+#include "simd.h"
 #include "fv_internal.h"
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define FV_X86 1
-#endif
 
 #define BLOCK_ROWS 256
 #define CANDIDATE_NATS 25.0
@@ -112,20 +109,72 @@ static int prepare(GmmPrep *p, FvArena *a, const float *means, const float *cova
 
 /* ---------------------------------------------------------------- per-row kernels */
 
-/* Exact Σ_i (x_i − μ_i)² / σ²_i in double; md = [μ | 1/σ²]. */
-static double mahalanobis_portable(const double *x, const double *md, int d) {
-  double acc = 0;
-  for (int i = 0; i < d; ++i) { double t = x[i] - md[i]; acc += t * t * md[d + i]; }
-  return acc;
+/* Exact Σ_i (x_i − μ_i)² / σ²_i in double of m ≤ 4 components (md[j] = [μ | 1/σ²] of component
+ * j), x loaded once for all: 4 lanes per component, pairwise-summed, then the remainder. */
+LRP_BODY void mahalanobis_block(const double *x, const double *const *md, int m, int d, double *out) {
+  lrp_d4 acc[4] = {{0}};
+  int i = 0;
+  for (; i + 4 <= d; i += 4) {
+    const lrp_d4 xv = lrp_load4d(x + i);
+    for (int j = 0; j < m; ++j) {
+      const lrp_d4 t = xv - lrp_load4d(md[j] + i);
+      acc[j] += t * t * lrp_load4d(md[j] + d + i);
+    }
+  }
+  for (int j = 0; j < m; ++j) {
+    double a = lrp_hsum4d(acc[j]);
+    for (int r = i; r < d; ++r) { const double t = x[r] - md[j][r]; a += t * t * md[j][d + r]; }
+    out[j] = a;
+  }
 }
 
+/* out[j] = Mahalanobis term of component exact[j] (j < ne), four components at a time. */
+LRP_BODY void mahalanobis_body(const double *x, const double *md, const int *exact, int ne, int d, double *out) {
+  const size_t stride = (size_t)2 * d;
+  const double *m[4];
+  int j = 0;
+  for (; j + 4 <= ne; j += 4) {
+    for (int t = 0; t < 4; ++t) m[t] = md + exact[j + t] * stride;
+    mahalanobis_block(x, m, 4, d, out + j);
+  }
+  for (; j < ne; ++j) {
+    m[0] = md + exact[j] * stride;
+    mahalanobis_block(x, m, 1, d, out + j);
+  }
+}
+
+LRP_DUAL(mahalanobis, mahalanobis_body, (const double *x, const double *md, const int *exact, int ne, int d, double *out),
+         (x, md, exact, ne, d, out))
+
 /* Index of the largest of one row of log-densities (the first one; −1 if none is above −∞;
- * NaNs are skipped). */
-static int argmax_portable(const float *lr, int k) {
-  int b = -1;
-  float best = -INFINITY;
-  for (int c = 0; c < k; ++c) if (lr[c] > best) { best = lr[c]; b = c; }
-  return b;
+ * NaNs are skipped): the maximum over 8 lanes, then the first index holding it. */
+LRP_BODY int argmax_body(const float *lr, int k) {
+  float lane[8];
+  for (int t = 0; t < 8; ++t) lane[t] = -INFINITY;
+  int c = 0;
+  for (; c + 8 <= k; c += 8)
+    for (int t = 0; t < 8; ++t) lane[t] = lr[c + t] > lane[t] ? lr[c + t] : lane[t];
+  float b = -INFINITY;
+  for (int t = 0; t < 8; ++t) if (lane[t] > b) b = lane[t];
+  for (; c < k; ++c) if (lr[c] > b) b = lr[c];
+  if (!(b > -INFINITY)) return -1;
+  for (c = 0; c + 8 <= k; c += 8) {
+    unsigned mk = 0;
+    for (int t = 0; t < 8; ++t) mk |= (unsigned)(lr[c + t] == b) << t;
+    if (mk) return c + __builtin_ctz(mk);
+  }
+  for (; lr[c] != b; ++c) {}
+  return c;
+}
+
+LRP_DUAL_RET(int, argmax, argmax_body, (const float *lr, int k), (lr, k))
+
+/* Component c of the selection: listed in `exact` if (1 − 4γ) lr + sel ≥ cutExact, otherwise
+ * its exp(lr − best) added to *band if lr ≥ cutBand. */
+LRP_BODY void select_one(const float *lr, const float *sel, float factor, int c, float best, float cutExact,
+                         float cutBand, int *exact, int *a, double *band) {
+  if (lr[c] * factor + sel[c] >= cutExact) exact[(*a)++] = c;
+  else if (lr[c] >= cutBand) *band += exp((double)lr[c] - best);
 }
 
 /* Lists the components whose (1 − 4γ) lr + sel ≥ cutExact (in `exact`, which has room for
@@ -134,10 +183,7 @@ static double select_portable(const float *lr, const float *sel, float factor, i
                               float cutExact, float cutBand, int *exact, int *ne) {
   int a = 0;
   double band = 0;
-  for (int c = 0; c < k; ++c) {
-    if (lr[c] * factor + sel[c] >= cutExact) exact[a++] = c;
-    else if (lr[c] >= cutBand) band += exp((double)lr[c] - best);
-  }
+  for (int c = 0; c < k; ++c) select_one(lr, sel, factor, c, best, cutExact, cutBand, exact, &a, &band);
   *ne = a;
   return band;
 }
@@ -149,72 +195,16 @@ static double exp_shift_portable(double *v, int n, double m) {
   return s;
 }
 
-#ifdef FV_X86
-__attribute__((target("avx2,fma")))
-static double mahalanobis_avx2(const double *x, const double *md, int d) {
-  const double *inv = md + d;
-  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
-  int i = 0;
-  for (; i + 8 <= d; i += 8) {
-    __m256d t0 = _mm256_sub_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(md + i));
-    __m256d t1 = _mm256_sub_pd(_mm256_loadu_pd(x + i + 4), _mm256_loadu_pd(md + i + 4));
-    a0 = _mm256_fmadd_pd(_mm256_mul_pd(t0, t0), _mm256_loadu_pd(inv + i), a0);
-    a1 = _mm256_fmadd_pd(_mm256_mul_pd(t1, t1), _mm256_loadu_pd(inv + i + 4), a1);
-  }
-  a0 = _mm256_add_pd(a0, a1);
-  __m128d h = _mm_add_pd(_mm256_castpd256_pd128(a0), _mm256_extractf128_pd(a0, 1));
-  double acc = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
-  for (; i < d; ++i) { double t = x[i] - md[i]; acc += t * t * inv[i]; }
-  return acc;
-}
-
-/* Four candidates at once (independent accumulation chains; x is loaded once for all four). */
-__attribute__((target("avx2,fma")))
-static void mahalanobis4_avx2(const double *x, const double *m0, const double *m1, const double *m2,
-                              const double *m3, int d, double *out) {
-  const double *md[4] = {m0, m1, m2, m3};
-  __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
-  int i = 0;
-  for (; i + 4 <= d; i += 4) {
-    const __m256d xv = _mm256_loadu_pd(x + i);
-    for (int j = 0; j < 4; ++j) {
-      __m256d t = _mm256_sub_pd(xv, _mm256_loadu_pd(md[j] + i));
-      acc[j] = _mm256_fmadd_pd(_mm256_mul_pd(t, t), _mm256_loadu_pd(md[j] + d + i), acc[j]);
-    }
-  }
-  for (int j = 0; j < 4; ++j) {
-    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(acc[j]), _mm256_extractf128_pd(acc[j], 1));
-    double a = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
-    for (int ii = i; ii < d; ++ii) { double t = x[ii] - md[j][ii]; a += t * t * md[j][d + ii]; }
-    out[j] = a;
-  }
-}
-
-__attribute__((target("avx2,fma")))
-static int argmax_avx2(const float *lr, int k) {
-  __m256 best = _mm256_set1_ps(-INFINITY);
-  int c = 0;
-  for (; c + 8 <= k; c += 8) best = _mm256_max_ps(_mm256_loadu_ps(lr + c), best); /* NaNs leave best unchanged */
-  __m128 h = _mm_max_ps(_mm256_castps256_ps128(best), _mm256_extractf128_ps(best, 1));
-  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
-  float b = _mm_cvtss_f32(h);
-  for (int t = c; t < k; ++t) if (lr[t] > b) b = lr[t];
-  if (!(b > -INFINITY)) return -1;
-  const __m256 vb = _mm256_set1_ps(b);
-  for (c = 0; c + 8 <= k; c += 8) {
-    unsigned mk = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(lr + c), vb, _CMP_EQ_OQ));
-    if (mk) return c + __builtin_ctz(mk);
-  }
-  for (; lr[c] != b; ++c) {}
-  return c;
-}
+#if LRP_HAVE_AVX2_BUILD
+/* Hand-written below: the band's exponentials and the exact components' exponentials. The
+ * compiler cannot vectorise libm's exp, so these evaluate e^x by polynomials over 8 (4) lanes,
+ * and select_avx2 left-packs the exact components with a permutation table; the remainder of
+ * select goes through select_one as in the portable build. */
 
 /* e^x for x in [−80, 0] (8 lanes, relative error < 3e-6, enough for the band's sum of values
  * below 1.1e-7): x = n·ln2 + r, |r| ≤ ln2/2, e^r by its degree-5 Taylor polynomial, 2^n added
  * to the exponent field. */
-__attribute__((target("avx2,fma")))
-static inline __m256 expf_avx2(__m256 x) {
+LRP_AVX2 static inline __m256 expf_avx2(__m256 x) {
   x = _mm256_max_ps(x, _mm256_set1_ps(-80.0f));
   __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145752f), x);
@@ -236,8 +226,7 @@ static const int32_t pack4[16][4] = {
 
 /* As select_portable, branch-free: the exact components are left-packed 4 lanes at a time, the
  * band's exponentials summed over all lanes under a mask. */
-__attribute__((target("avx2,fma")))
-static double select_avx2(const float *lr, const float *sel, float factor, int k, float best,
+LRP_AVX2 static double select_avx2(const float *lr, const float *sel, float factor, int k, float best,
                           float cutExact, float cutBand, int *exact, int *ne) {
   const __m256 ce = _mm256_set1_ps(cutExact), cb = _mm256_set1_ps(cutBand), vb = _mm256_set1_ps(best);
   const __m256 vf = _mm256_set1_ps(factor);
@@ -263,18 +252,14 @@ static double select_avx2(const float *lr, const float *sel, float factor, int k
   _mm256_storeu_ps(tb, band);
   double sum = 0;
   for (int j = 0; j < 8; ++j) sum += tb[j];
-  for (; c < k; ++c) {
-    if (lr[c] * factor + sel[c] >= cutExact) exact[a++] = c;
-    else if (lr[c] >= cutBand) sum += exp((double)lr[c] - best);
-  }
+  for (; c < k; ++c) select_one(lr, sel, factor, c, best, cutExact, cutBand, exact, &a, &sum);
   *ne = a;
   return sum;
 }
 
 /* e^x for x in [−700, 0] (4 lanes, relative error < 3e-16): x = n·ln2 + r (Cody–Waite split of
  * ln2), |r| ≤ ln2/2, e^r by its Taylor polynomial of degree 12, 2^n added to the exponent. */
-__attribute__((target("avx2,fma")))
-static inline __m256d exp_avx2(__m256d x) {
+LRP_AVX2 static inline __m256d exp_avx2(__m256d x) {
   static const double c[13] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
                                1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600};
   x = _mm256_max_pd(x, _mm256_set1_pd(-700.0));
@@ -289,8 +274,7 @@ static inline __m256d exp_avx2(__m256d x) {
   return _mm256_mul_pd(p, _mm256_castsi256_pd(e));
 }
 
-__attribute__((target("avx2,fma")))
-static double exp_shift_avx2(double *v, int n, double m) {
+LRP_AVX2 static double exp_shift_avx2(double *v, int n, double m) {
   const __m256d vm = _mm256_set1_pd(m);
   __m256d s = _mm256_setzero_pd();
   int j = 0;
@@ -311,6 +295,21 @@ static double exp_shift_avx2(double *v, int n, double m) {
   return sum;
 }
 #endif
+
+static double select_components(const float *lr, const float *sel, float factor, int k, float best,
+                                float cutExact, float cutBand, int *exact, int *ne) {
+#if LRP_HAVE_AVX2_BUILD
+  if (lrp_use_avx2()) return select_avx2(lr, sel, factor, k, best, cutExact, cutBand, exact, ne);
+#endif
+  return select_portable(lr, sel, factor, k, best, cutExact, cutBand, exact, ne);
+}
+
+static double exp_shift(double *v, int n, double m) {
+#if LRP_HAVE_AVX2_BUILD
+  if (lrp_use_avx2()) return exp_shift_avx2(v, n, m);
+#endif
+  return exp_shift_portable(v, n, m);
+}
 
 /* Where one call writes its posteriors: a dense row-major array, or compressed sparse rows. */
 typedef struct PostOut {
@@ -341,7 +340,6 @@ static int posteriors_rows(const float *data, int n, int d, const float *means, 
   float *row = fv_alloc(&arena, sizeof(float) * (size_t)k);
   if (!xd || !xa || !lg || !le || !exact || !row) return LRP_E_NOMEM;
 
-  const int simd = lrp_cpu_has_avx2_fma();
   const float factor = (float)(1 - 4 * prep.gamma);
   double ll = 0;
   int done = 0;
@@ -367,11 +365,7 @@ static int posteriors_rows(const float *data, int n, int d, const float *means, 
       float *q = out->dense ? out->dense + (size_t)(r0 + r) * k : NULL;
       if (q) memset(q, 0, sizeof(float) * (size_t)k);
       done = r0 + r + 1;
-      int b;
-#ifdef FV_X86
-      if (simd) b = argmax_avx2(lr, k); else
-#endif
-      b = argmax_portable(lr, k);
+      const int b = argmax_dispatch(lr, k);
       if (b < 0 || !(lr[b] < INFINITY)) {
         /* every component has a negligible prior, or the row is not finite */
         ll += -INFINITY;
@@ -384,34 +378,17 @@ static int posteriors_rows(const float *data, int n, int d, const float *means, 
       const float cutBand = (float)((double)best - CANDIDATE_NATS);
       int ne;
       double band;
-#ifdef FV_X86
-      if (simd) band = select_avx2(lr, prep.sel, factor, k, best, cutExact, cutBand, exact, &ne); else
-#endif
-      band = select_portable(lr, prep.sel, factor, k, best, cutExact, cutBand, exact, &ne);
+      band = select_components(lr, prep.sel, factor, k, best, cutExact, cutBand, exact, &ne);
       /* exact log-densities (the best SGEMM component is always among them) */
       for (int i = 0; i < d; ++i) xd[i] = xr[i];
-      int j = 0;
-#ifdef FV_X86
-      if (simd) {
-        const double *md = prep.md;
-        const size_t stride = (size_t)2 * d;
-        for (; j + 4 <= ne; j += 4)
-          mahalanobis4_avx2(xd, md + exact[j] * stride, md + exact[j + 1] * stride, md + exact[j + 2] * stride,
-                            md + exact[j + 3] * stride, d, le + j);
-        for (; j < ne; ++j) le[j] = mahalanobis_avx2(xd, md + exact[j] * stride, d);
-      }
-#endif
-      for (; j < ne; ++j) le[j] = mahalanobis_portable(xd, prep.md + (size_t)exact[j] * 2 * d, d);
+      mahalanobis_dispatch(xd, prep.md, exact, ne, d, le);
+      int j;
       double m = -INFINITY;
       for (j = 0; j < ne; ++j) {
         le[j] = prep.ce[exact[j]] - 0.5 * le[j];
         if (le[j] > m) m = le[j];
       }
-      double sum;
-#ifdef FV_X86
-      if (simd) sum = exp_shift_avx2(le, ne, m); else
-#endif
-      sum = exp_shift_portable(le, ne, m);
+      double sum = exp_shift(le, ne, m);
       sum += band * exp((double)best - m);
       ll += m + log(sum);
       const double invSum = 1.0 / sum;

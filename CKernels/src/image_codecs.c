@@ -58,7 +58,10 @@ static int jpeg_open(struct jpeg_decompress_struct *cinfo, const uint8_t *data, 
   return LRP_OK;
 }
 
-static int jpeg_info(const uint8_t *data, size_t size, int *w, int *h, int *c, char *message, size_t cap) {
+/* Decodes (pixels != NULL) or only inspects the JPEG (w, h, c may be NULL when decoding), as
+ * png_run does for PNG: one setjmp frame for both. */
+static int jpeg_run(const uint8_t *data, size_t size, int *w, int *h, int *c, uint8_t *pixels, size_t capacity,
+                    char *message, size_t cap) {
   struct jpeg_decompress_struct cinfo;
   JpegErrorManager err;
   cinfo.err = jpeg_std_error(&err.base);
@@ -71,30 +74,12 @@ static int jpeg_info(const uint8_t *data, size_t size, int *w, int *h, int *c, c
     return LRP_E_DECODE;
   }
   int status = jpeg_open(&cinfo, data, size, message, cap);
-  if (status == LRP_OK) {
-    *w = (int)cinfo.image_width;
-    *h = (int)cinfo.image_height;
-    *c = cinfo.out_color_space == JCS_GRAYSCALE ? 1 : 3;
-  }
-  jpeg_destroy_decompress(&cinfo);
-  return status;
-}
-
-static int jpeg_decode(const uint8_t *data, size_t size, uint8_t *pixels, size_t capacity,
-                       char *message, size_t cap) {
-  struct jpeg_decompress_struct cinfo;
-  JpegErrorManager err;
-  cinfo.err = jpeg_std_error(&err.base);
-  err.base.error_exit = jpeg_error_exit_longjmp;
-  err.base.emit_message = jpeg_emit_message_strict;
-  jpeg_create_decompress(&cinfo);
-  if (setjmp(err.escape)) {
-    set_message(message, cap, err.text);
-    jpeg_destroy_decompress(&cinfo);
-    return LRP_E_DECODE;
-  }
-  int status = jpeg_open(&cinfo, data, size, message, cap);
-  if (status != LRP_OK) {
+  if (status != LRP_OK || !pixels) {
+    if (status == LRP_OK) {
+      *w = (int)cinfo.image_width;
+      *h = (int)cinfo.image_height;
+      *c = cinfo.out_color_space == JCS_GRAYSCALE ? 1 : 3;
+    }
     jpeg_destroy_decompress(&cinfo);
     return status;
   }
@@ -210,7 +195,7 @@ static int png_run(const uint8_t *data, size_t size, int *w, int *h, int *c, uin
 int lrp_image_info(const uint8_t *data, size_t size, int *width, int *height, int *channels,
                    char *message, size_t messageCapacity) {
   if (!data || !width || !height || !channels) return LRP_E_ARGUMENT;
-  if (is_jpeg(data, size)) return jpeg_info(data, size, width, height, channels, message, messageCapacity);
+  if (is_jpeg(data, size)) return jpeg_run(data, size, width, height, channels, NULL, 0, message, messageCapacity);
   if (is_png(data, size)) return png_run(data, size, width, height, channels, NULL, 0, message, messageCapacity);
   set_message(message, messageCapacity, size == 0 ? "empty file" : "not a JPEG or PNG image");
   return size == 0 ? LRP_E_DECODE : LRP_E_UNSUPPORTED;
@@ -219,7 +204,7 @@ int lrp_image_info(const uint8_t *data, size_t size, int *width, int *height, in
 int lrp_image_decode(const uint8_t *data, size_t size, uint8_t *pixels, size_t capacity,
                      char *message, size_t messageCapacity) {
   if (!data || !pixels) return LRP_E_ARGUMENT;
-  if (is_jpeg(data, size)) return jpeg_decode(data, size, pixels, capacity, message, messageCapacity);
+  if (is_jpeg(data, size)) return jpeg_run(data, size, NULL, NULL, NULL, pixels, capacity, message, messageCapacity);
   if (is_png(data, size)) return png_run(data, size, NULL, NULL, NULL, pixels, capacity, message, messageCapacity);
   set_message(message, messageCapacity, size == 0 ? "empty file" : "not a JPEG or PNG image");
   return size == 0 ? LRP_E_DECODE : LRP_E_UNSUPPORTED;

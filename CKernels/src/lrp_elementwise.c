@@ -1,9 +1,9 @@
 /* Elementwise parts of the LRP rules and of the forward pass (lrpkernels.h §2). Every loop is
- * compiled twice, AVX2/FMA and portable (cnn_simd.h). */
+ * compiled twice, AVX2/FMA and portable (simd.h). */
 #include <math.h>
 #include <stddef.h>
 
-#include "cnn_simd.h"
+#include "simd.h"
 
 LRP_BODY void epsilon_normalize_body(const float *r, const float *z, float eps, float *g, size_t n) {
   for (size_t i = 0; i < n; i++) g[i] = lrp_safe_div(r[i], lrp_stab(z[i], eps));

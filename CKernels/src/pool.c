@@ -1,7 +1,7 @@
 /* Max and average pooling forward and their relevance rules (lrpkernels.h §2). */
 #include <string.h>
 
-#include "cnn_simd.h"
+#include "simd.h"
 
 int lrp_pool_check(const LrpPoolGeometry *g) {
   if (!g) return LRP_E_ARGUMENT;

@@ -1,13 +1,11 @@
 /* Gaussian smoothing with VLFeat's kernels (lrpkernels.h §3.1).
  * The taps are built exactly as VLFeat builds them (same float/double mix), so the only
  * differences to vl_imsmooth_f / MATLAB vl_imsmooth are summation-order roundings. */
+#include "simd.h"
 #include "fv_internal.h"
 #include <math.h>
 #include <string.h>
 #include <float.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 int lrp_fv_gaussian_radius(double sigma, int kernel) {
   if (!(sigma >= 0) || !isfinite(sigma) || sigma > 1e4) return -1;
@@ -57,52 +55,38 @@ size_t lrp_imsmooth_workspace_size(int width, int height, double sigma, int kern
   return fv_region(sizeof(float) * ((size_t)width + 2 * (size_t)r)) + fv_region(sizeof(float) * (2 * (size_t)r + 1));
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2,fma")))
-static void vertical_avx2(float *dst, const float *const *rows, const float *taps, int n, int width) {
-  int x = 0;
-  for (; x + 8 <= width; x += 8) {
-    __m256 acc = _mm256_setzero_ps();
-    for (int k = 0; k < n; ++k) acc = _mm256_fmadd_ps(_mm256_set1_ps(taps[k]), _mm256_loadu_ps(rows[k] + x), acc);
-    _mm256_storeu_ps(dst + x, acc);
-  }
-  for (; x < width; ++x) {
-    float acc = 0;
-    for (int k = 0; k < n; ++k) acc += taps[k] * rows[k][x];
-    dst[x] = acc;
-  }
-}
-
-__attribute__((target("avx2,fma")))
-static void horizontal_avx2(float *dst, const float *pad, const float *taps, int n, int width) {
-  int x = 0;
-  for (; x + 8 <= width; x += 8) {
-    __m256 acc = _mm256_setzero_ps();
-    for (int k = 0; k < n; ++k) acc = _mm256_fmadd_ps(_mm256_set1_ps(taps[k]), _mm256_loadu_ps(pad + x + k), acc);
-    _mm256_storeu_ps(dst + x, acc);
-  }
-  for (; x < width; ++x) {
-    float acc = 0;
-    for (int k = 0; k < n; ++k) acc += taps[k] * pad[x + k];
-    dst[x] = acc;
-  }
-}
-#endif
-
-static void vertical_portable(float *dst, const float *const *rows, const float *taps, int n, int width) {
-  for (int x = 0; x < width; ++x) dst[x] = 0;
+/* dst[x..x+8m) = Σ_k taps[k]·src_k[x..x+8m) for m ≤ 4 vectors of 8 values. */
+LRP_BODY void tap_sum_block(float *dst, const float *const *rows, const float *pad, const float *taps, int n,
+                            size_t x, int m) {
+  lrp_f8 acc[4] = {{0}};
   for (int k = 0; k < n; ++k) {
-    const float t = taps[k], *src = rows[k];
-    for (int x = 0; x < width; ++x) dst[x] += t * src[x];
+    const lrp_f8 t = lrp_splat8(taps[k]);
+    const float *src = (rows ? rows[k] : pad + k) + x;
+    for (int p = 0; p < m; ++p) acc[p] += t * lrp_load8(src + 8 * p);
+  }
+  for (int p = 0; p < m; ++p) lrp_store8(dst + x + 8 * p, acc[p]);
+}
+
+/* dst[x] = Σ_k taps[k]·src_k[x] for x in [0, len), src_k = rows[k], or pad + k when rows is
+ * NULL: 32 values at a time, then 8, then one. */
+LRP_BODY void tap_sum_body(float *dst, const float *const *rows, const float *pad, const float *taps, int n,
+                           size_t len) {
+  size_t x = 0;
+  for (; x + 32 <= len; x += 32) tap_sum_block(dst, rows, pad, taps, n, x, 4);
+  for (; x + 8 <= len; x += 8) tap_sum_block(dst, rows, pad, taps, n, x, 1);
+  for (; x < len; ++x) {
+    float acc = 0;
+    for (int k = 0; k < n; ++k) acc += taps[k] * (rows ? rows[k] : pad + k)[x];
+    dst[x] = acc;
   }
 }
 
-static void horizontal_portable(float *dst, const float *pad, const float *taps, int n, int width) {
-  for (int x = 0; x < width; ++x) {
-    float acc = 0;
-    for (int k = 0; k < n; ++k) acc += taps[k] * pad[x + k];
-    dst[x] = acc;
-  }
+LRP_DUAL(tap_sum, tap_sum_body,
+         (float *dst, const float *const *rows, const float *pad, const float *taps, int n, size_t len),
+         (dst, rows, pad, taps, n, len))
+
+void lrp_fv_tap_sum(float *dst, const float *const *rows, const float *pad, const float *taps, int n, size_t len) {
+  tap_sum_dispatch(dst, rows, pad, taps, n, len);
 }
 
 void lrp_fv_smooth_rows(float *out, const float *image, int width, int height,
@@ -110,7 +94,6 @@ void lrp_fv_smooth_rows(float *out, const float *image, int width, int height,
   enum { MAXTAPS = 512 };
   const float *rowsBuf[MAXTAPS];
   const int n = 2 * radius + 1;
-  const int simd = lrp_cpu_has_avx2_fma();
   for (int y = row0; y <= row1; ++y) {
     float *dst = out + (size_t)(y - row0) * width;
     /* vertical pass: taps are symmetric, so tap k weights row y + k - radius */
@@ -120,10 +103,7 @@ void lrp_fv_smooth_rows(float *out, const float *image, int width, int height,
         yy = yy < 0 ? 0 : (yy >= height ? height - 1 : yy);
         rowsBuf[k] = image + (size_t)yy * width;
       }
-#if defined(__x86_64__) || defined(__i386__)
-      if (simd) vertical_avx2(pad + radius, rowsBuf, taps, n, width); else
-#endif
-      vertical_portable(pad + radius, rowsBuf, taps, n, width);
+      tap_sum_dispatch(pad + radius, rowsBuf, NULL, taps, n, (size_t)width);
     } else {
       for (int x = 0; x < width; ++x) pad[radius + x] = 0;
       for (int k = 0; k < n; ++k) {
@@ -134,10 +114,7 @@ void lrp_fv_smooth_rows(float *out, const float *image, int width, int height,
     }
     /* horizontal pass on the row padded by continuity */
     for (int k = 0; k < radius; ++k) { pad[k] = pad[radius]; pad[radius + width + k] = pad[radius + width - 1]; }
-#if defined(__x86_64__) || defined(__i386__)
-    if (simd) { horizontal_avx2(dst, pad, taps, n, width); continue; }
-#endif
-    horizontal_portable(dst, pad, taps, n, width);
+    tap_sum_dispatch(dst, NULL, pad, taps, n, (size_t)width);
   }
 }
 

@@ -66,7 +66,7 @@ struct CNNBench: ParsableCommand {
         guard let rulePreset = RulePreset(rawValue: preset) else {
             throw ValidationError("unknown preset \(preset) (\(RulePreset.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        lrp_blas_set_threads(1)
+        BLASThreads.apply()
         let threads = Parallel.workerCount
         print("lrp-bench cnn: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(threads) worker threads, "
             + "SIMD \(lrp_cpu_has_avx2_fma() != 0 ? "AVX2/FMA" : "portable"), OpenBLAS 1 thread per worker")

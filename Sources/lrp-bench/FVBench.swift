@@ -40,7 +40,7 @@ struct FVBench: ParsableCommand {
         guard repeats >= 1, gmmRepeats >= 1, gmmData >= clusters, fisherData >= 1, clusters >= 1 else {
             throw ValidationError("repeats, data sizes and clusters must be positive (and gmm-data >= clusters)")
         }
-        lrp_blas_set_threads(1)
+        BLASThreads.apply()
         let all = Parallel.workerCount
         print("lrp-bench fv: \(ProcessInfo.processInfo.activeProcessorCount) cores, our threads 1 and \(all), "
             + "SIMD \(lrp_cpu_has_avx2_fma() != 0 ? "AVX2/FMA" : "portable"), VLFeat OpenMP threads \(vl_get_max_threads())")
@@ -55,14 +55,14 @@ struct FVBench: ParsableCommand {
             let step = 3
             let vlTime = vlDsiftTime(photo, w, h, size: size, step: step)
             let o = DenseSIFTOptions(binSize: size, step: step, fast: true, windowSize: 1.5, matlabScale: false)
-            let t1 = best { _ = try? DenseSIFT.extract(grey: photo, width: w, height: h, options: o, threads: 1) }
-            let tn = best { _ = try? DenseSIFT.extract(grey: photo, width: w, height: h, options: o, threads: all) }
+            let t1 = try best { _ = try DenseSIFT.extract(grey: photo, width: w, height: h, options: o, threads: 1) }
+            let tn = try best { _ = try DenseSIFT.extract(grey: photo, width: w, height: h, options: o, threads: all) }
             rows.append(Row(name: "dense SIFT fast, bin \(size), step \(step)", vl: vlTime, one: t1, all: tn))
         }
         let sizes = [4, 6, 8, 10]
         let vlPhow = best { self.vlPhow(photo, w, h, sizes: sizes, step: 3) }
-        let phow1 = best { _ = try? DenseSIFT.phow(grey: photo, width: w, height: h, sizes: sizes, step: 3, threads: 1) }
-        let phowN = best { _ = try? DenseSIFT.phow(grey: photo, width: w, height: h, sizes: sizes, step: 3, threads: all) }
+        let phow1 = try best { _ = try DenseSIFT.phow(grey: photo, width: w, height: h, sizes: sizes, step: 3, threads: 1) }
+        let phowN = try best { _ = try DenseSIFT.phow(grey: photo, width: w, height: h, sizes: sizes, step: 3, threads: all) }
         rows.append(Row(name: "PHOW 4,6,8,10 step 3 (smooth+dsift)", vl: vlPhow, one: phow1, all: phowN))
 
         // ---- data: PHOW descriptors of the sample photographs, PCA to 80, a GMM fitted to them
@@ -88,27 +88,25 @@ struct FVBench: ParsableCommand {
 
         // ---- Fisher encoding (improved, one cell)
         var vlEnc = [Float](repeating: 0, count: gmm.fisherLength)
-        let vlFisher = best { self.vlFisher(gmm, fisherX, fisherData, &vlEnc) }
+        let vlFisher = try best { try self.vlFisher(gmm, fisherX, fisherData, &vlEnc) }
         var ours = [Float]()
-        let f1 = best { ours = (try? FisherEncoding.encode(data: fisherX, count: fisherData, gmm: gmm, threads: 1)) ?? [] }
-        let fn = best { ours = (try? FisherEncoding.encode(data: fisherX, count: fisherData, gmm: gmm, threads: all)) ?? [] }
+        let f1 = try best { ours = try FisherEncoding.encode(data: fisherX, count: fisherData, gmm: gmm, threads: 1) }
+        let fn = try best { ours = try FisherEncoding.encode(data: fisherX, count: fisherData, gmm: gmm, threads: all) }
         let fvDiff = zip(ours, vlEnc).map { abs($0 - $1) }.max() ?? .nan
         rows.append(Row(name: "Fisher encoding \(fisherData)×80, K=\(clusters)", vl: vlFisher, one: f1, all: fn))
 
         // ---- one GMM EM iteration from the same parameters
-        let (vlIteration, vlLL) = vlEMIteration(gmm, gmmX, gmmData)
+        let (vlIteration, vlLL) = try vlEMIteration(gmm, gmmX, gmmData)
         var ourLL = 0.0
         let floor = [Double](repeating: Self.varianceFloor(gmmX, gmmData), count: 80)
-        let e1 = best(max(1, repeats / 2)) {
-            if let s = try? GMMKernels.emStatistics(data: gmmX, count: gmmData, gmm: gmm, threads: 1) {
-                _ = GMMKernels.maximize(s, previous: gmm, varianceFloor: floor)
-                ourLL = s.logLikelihood
-            }
+        let e1 = try best(max(1, repeats / 2)) {
+            let s = try GMMKernels.emStatistics(data: gmmX, count: gmmData, gmm: gmm, threads: 1)
+            _ = GMMKernels.maximize(s, previous: gmm, varianceFloor: floor)
+            ourLL = s.logLikelihood
         }
-        let en = best(max(1, repeats / 2)) {
-            if let s = try? GMMKernels.emStatistics(data: gmmX, count: gmmData, gmm: gmm, threads: all) {
-                _ = GMMKernels.maximize(s, previous: gmm, varianceFloor: floor)
-            }
+        let en = try best(max(1, repeats / 2)) {
+            let s = try GMMKernels.emStatistics(data: gmmX, count: gmmData, gmm: gmm, threads: all)
+            _ = GMMKernels.maximize(s, previous: gmm, varianceFloor: floor)
         }
         rows.append(Row(name: "GMM EM iteration \(gmmData)×80, K=\(clusters)", vl: vlIteration, one: e1, all: en))
 
@@ -131,12 +129,12 @@ struct FVBench: ParsableCommand {
     // MARK: timing
 
     /// Fastest of `n` timed runs after one warm-up run (allocations, caches, OpenMP pool).
-    func best(_ n: Int? = nil, _ body: () -> Void) -> Double {
-        body()
+    func best(_ n: Int? = nil, _ body: () throws -> Void) rethrows -> Double {
+        try body()
         var fastest = Double.infinity
         for _ in 0..<(n ?? repeats) {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            body()
+            try body()
             fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
         }
         return fastest
@@ -235,18 +233,19 @@ struct FVBench: ParsableCommand {
         _ = out.count
     }
 
-    func vlFisher(_ gmm: GMMParameters, _ x: [Float], _ n: Int, _ enc: inout [Float]) {
-        enc.withUnsafeMutableBufferPointer { e in
-            _ = vl_fisher_encode(e.baseAddress, vl_type(VL_TYPE_FLOAT), gmm.means, vl_size(gmm.dimension),
-                                 vl_size(gmm.clusters), gmm.covariances, gmm.priors, x, vl_size(n),
-                                 Int32(VL_FISHER_FLAG_IMPROVED))
+    func vlFisher(_ gmm: GMMParameters, _ x: [Float], _ n: Int, _ enc: inout [Float]) throws {
+        let terms = enc.withUnsafeMutableBufferPointer { e in
+            vl_fisher_encode(e.baseAddress, vl_type(VL_TYPE_FLOAT), gmm.means, vl_size(gmm.dimension),
+                             vl_size(gmm.clusters), gmm.covariances, gmm.priors, x, vl_size(n),
+                             Int32(VL_FISHER_FLAG_IMPROVED))
         }
+        guard terms > 0 else { throw LRPError("vl_fisher_encode used no descriptor") }
     }
 
     /// Time of vl_gmm_cluster with 2 iterations minus the time with 1 (from the same custom
     /// initialisation): one E-step + M-step as VLFeat performs them. Also the initial LL.
-    func vlEMIteration(_ gmm: GMMParameters, _ x: [Float], _ n: Int) -> (Double, Double) {
-        func run(_ iterations: Int) -> (Double, Double) {
+    func vlEMIteration(_ gmm: GMMParameters, _ x: [Float], _ n: Int) throws -> (Double, Double) {
+        func run(_ iterations: Int) throws -> (Double, Double) {
             let g = vl_gmm_new(vl_type(VL_TYPE_FLOAT), vl_size(gmm.dimension), vl_size(gmm.clusters))!
             defer { vl_gmm_delete(g) }
             vl_gmm_set_initialization(g, VlGMMCustom)
@@ -256,14 +255,16 @@ struct FVBench: ParsableCommand {
             vl_gmm_set_max_num_iterations(g, vl_size(iterations))
             vl_gmm_set_covariance_lower_bound(g, Self.varianceFloor(x, n))
             let t0 = DispatchTime.now().uptimeNanoseconds
-            _ = x.withUnsafeBufferPointer { vl_gmm_cluster(g, $0.baseAddress, vl_size(n)) }
-            return (Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9, vl_gmm_get_loglikelihood(g))
+            let clusterLL = x.withUnsafeBufferPointer { vl_gmm_cluster(g, $0.baseAddress, vl_size(n)) }
+            let time = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            guard !clusterLL.isNaN else { throw LRPError("vl_gmm_cluster: log-likelihood is NaN") }
+            return (time, vl_gmm_get_loglikelihood(g))
         }
-        let (_, ll) = run(0) // a single E-step: the log-likelihood at the start
+        let (_, ll) = try run(0) // a single E-step: the log-likelihood at the start
         var t1 = Double.infinity, t2 = Double.infinity
         for _ in 0..<max(1, gmmRepeats) {
-            t1 = min(t1, run(1).0)
-            t2 = min(t2, run(2).0)
+            t1 = min(t1, try run(1).0)
+            t2 = min(t2, try run(2).0)
         }
         return (max(t2 - t1, 1e-9), ll)
     }

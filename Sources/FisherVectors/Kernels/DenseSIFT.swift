@@ -117,39 +117,35 @@ public enum DenseSIFT {
             plans.append((params, Int(nx), Int(ny), total))
             total += n
         }
-        var failure: Int32 = 0
+        let status = StatusCollector()
         var frames = [Float](repeating: 0, count: total * 4)
         let descriptors = [Float](unsafeUninitializedCapacity: total * 128) { dp, dCount in
             frames.withUnsafeMutableBufferPointer { fp in
                 grey.withUnsafeBufferPointer { ip in
-                    for plan in plans where plan.rows > 0 && plan.perRow > 0 && failure == 0 {
+                    for plan in plans where plan.rows > 0 && plan.perRow > 0 && !status.failed {
                         let chunks = max(1, min(threads, plan.rows))
                         let maxRows = (plan.rows + chunks - 1) / chunks
                         var p = plan.params
                         let wsSize = lrp_dsift_workspace_size(Int32(width), Int32(height), &p, Int32(maxRows))
-                        var status = [Int32](repeating: 0, count: chunks)
-                        status.withUnsafeMutableBufferPointer { sp in
-                            let d = dp.baseAddress!, f = fp.baseAddress!, im = ip.baseAddress!, s = sp.baseAddress!
-                            Parallel.forEach(chunks) { c in
-                                let begin = c * maxRows, end = min(plan.rows, begin + maxRows)
-                                if begin >= end { return }
-                                let ws = UnsafeMutableRawPointer.allocate(byteCount: max(wsSize, 1), alignment: 64)
-                                defer { ws.deallocate() }
-                                var pc = plan.params
-                                let first = plan.offset + begin * plan.perRow
-                                s[c] = lrp_dsift_process(im, Int32(width), Int32(height), &pc, Int32(begin), Int32(end),
-                                                         d + first * 128, f + first * 4, ws, wsSize)
-                            }
+                        let d = dp.baseAddress!, f = fp.baseAddress!, im = ip.baseAddress!
+                        Parallel.forEach(chunks) { c in
+                            let begin = c * maxRows, end = min(plan.rows, begin + maxRows)
+                            if begin >= end { return }
+                            let ws = UnsafeMutableRawPointer.allocate(byteCount: max(wsSize, 1), alignment: 64)
+                            defer { ws.deallocate() }
+                            var pc = plan.params
+                            let first = plan.offset + begin * plan.perRow
+                            status.check(lrp_dsift_process(im, Int32(width), Int32(height), &pc, Int32(begin), Int32(end),
+                                                           d + first * 128, f + first * 4, ws, wsSize))
                         }
-                        if let bad = status.first(where: { $0 != LRP_OK.rawValue }) { failure = bad }
                     }
                 }
             }
             // every element is written by the kernel; on failure, initialise to keep the array valid
-            if failure != 0 { dp.initialize(repeating: 0) }
+            if status.failed { dp.initialize(repeating: 0) }
             dCount = total * 128
         }
-        if failure != 0 { throw LRPError("dense SIFT failed (status \(failure))") }
+        try status.throwIfFailed("dense SIFT")
         return DenseSIFTFeatures(count: total, descriptors: descriptors, frames: frames)
     }
 

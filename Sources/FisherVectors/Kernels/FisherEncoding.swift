@@ -58,7 +58,7 @@ public enum FisherEncoding {
         guard data.count == count * d, posteriors.count == count * k else {
             throw LRPError("Fisher: data or posteriors do not match \(count) descriptors")
         }
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         var stats = [Float](repeating: 0, count: cells.numCells * 2 * k * d)
         var counts = [Int32](repeating: 0, count: cells.numCells)
         let wsSize = lrp_fisher_workspace_size(Int32(count), Int32(d), Int32(k), Int32(cells.numCells))
@@ -66,7 +66,7 @@ public enum FisherEncoding {
             try stats.withUnsafeMutableBufferPointer { sp in
                 try counts.withUnsafeMutableBufferPointer { cp in
                     try KernelParts.run(extent: k, threads: threads, workspaceBytes: wsSize,
-                                        failure: "Fisher statistics failed") { ks, first, ws in
+                                        what: "Fisher statistics") { ks, first, ws in
                         lrp_fisher_cell_statistics(x, Int32(count), Int32(d), mu, cov, pri, Int32(k), q,
                                                    cl, Int32(cells.cellsPerDescriptor), Int32(cells.numCells),
                                                    Int32(ks.lowerBound), Int32(ks.upperBound), Int32(algorithm.rawValue),
@@ -89,7 +89,7 @@ public enum FisherEncoding {
         let d = gmm.dimension, k = gmm.clusters
         guard data.count == count * d else { throw LRPError("Fisher: data do not match \(count) descriptors") }
         try posteriors.validate(count: count, clusters: k)
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         var stats = [Float](repeating: 0, count: cells.numCells * 2 * k * d)
         var counts = [Int32](repeating: 0, count: cells.numCells)
         let wsSize = lrp_fisher_workspace_size(Int32(count), Int32(d), Int32(k), Int32(cells.numCells))
@@ -98,7 +98,7 @@ public enum FisherEncoding {
                 try stats.withUnsafeMutableBufferPointer { sp in
                     try counts.withUnsafeMutableBufferPointer { cp in
                         try KernelParts.run(extent: k, threads: threads, workspaceBytes: wsSize,
-                                            failure: "Fisher statistics failed") { ks, first, ws in
+                                            what: "Fisher statistics") { ks, first, ws in
                             lrp_fisher_cell_statistics_csr(x, Int32(count), Int32(d), mu, cov, pri, Int32(k),
                                                            rs, comp, val, cl, Int32(cells.cellsPerDescriptor),
                                                            Int32(cells.numCells), Int32(ks.lowerBound), Int32(ks.upperBound),

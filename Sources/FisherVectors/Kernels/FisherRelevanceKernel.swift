@@ -23,7 +23,7 @@ public enum FisherRelevanceKernel {
         guard ratios.count == cells.numCells * gmm.fisherLength else {
             throw LRPError("Fisher relevance: \(ratios.count) ratios, expected \(cells.numCells) cells × \(gmm.fisherLength)")
         }
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         var out = [Float](repeating: 0, count: count * d)
         if count == 0 { return out }
         let wsSize = lrp_fisher_relevance_workspace_size(Int32(count), Int32(d), Int32(k), Int32(cells.numCells))
@@ -31,7 +31,7 @@ public enum FisherRelevanceKernel {
             try ratios.withUnsafeBufferPointer { rp in
                 try out.withUnsafeMutableBufferPointer { op in
                     try KernelParts.run(extent: count, threads: threads, workspaceBytes: wsSize,
-                                        failure: "Fisher relevance failed") { ls, _, ws in
+                                        what: "Fisher relevance") { ls, _, ws in
                         lrp_fisher_relevance(x, Int32(count), Int32(d), mu, cov, pri, Int32(k), q,
                                              cl, Int32(cells.cellsPerDescriptor), Int32(cells.numCells),
                                              rp.baseAddress!, Int32(ls.lowerBound), Int32(ls.upperBound),
@@ -55,7 +55,7 @@ public enum FisherRelevanceKernel {
         guard ratios.count == cells.numCells * gmm.fisherLength else {
             throw LRPError("Fisher relevance: \(ratios.count) ratios, expected \(cells.numCells) cells × \(gmm.fisherLength)")
         }
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         var out = [Float](repeating: 0, count: count * d)
         if count == 0 { return out }
         let wsSize = lrp_fisher_relevance_workspace_size(Int32(count), Int32(d), Int32(k), Int32(cells.numCells))
@@ -64,7 +64,7 @@ public enum FisherRelevanceKernel {
                 try ratios.withUnsafeBufferPointer { rp in
                     try out.withUnsafeMutableBufferPointer { op in
                         try KernelParts.run(extent: count, threads: threads, workspaceBytes: wsSize,
-                                            failure: "Fisher relevance failed") { ls, _, ws in
+                                            what: "Fisher relevance") { ls, _, ws in
                             lrp_fisher_relevance_csr(x, Int32(count), Int32(d), mu, cov, pri, Int32(k),
                                                      rs, comp, val, cl, Int32(cells.cellsPerDescriptor),
                                                      Int32(cells.numCells), rp.baseAddress!, Int32(ls.lowerBound),

@@ -52,28 +52,26 @@ public enum GMMKernels {
         }
         let k = gmm.clusters
         if count == 0 { return ([], 0) }
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         // contiguous, equal row ranges per worker, one kernel call each (the kernel works in
         // blocks of rows with a bounded workspace, and prepares the model once per call)
         let workers = max(1, min(threads, (count + 63) / 64))
         var ll = [Double](repeating: 0, count: workers)
-        var status = [Int32](repeating: 0, count: workers)
+        let status = StatusCollector()
         // the kernel writes every entry, zeros included, so the array is not cleared first
         let q = [Float](unsafeUninitializedCapacity: count * k) { qp, initialized in
             initialized = count * k
             data.withUnsafeBufferPointer { xp in
                 ll.withUnsafeMutableBufferPointer { lp in
-                    status.withUnsafeMutableBufferPointer { sp in
-                        let qb = qp.baseAddress!, xb = xp.baseAddress!, lb = lp.baseAddress!, sb = sp.baseAddress!
-                        Parallel.forEach(workers) { w in
-                            let lo = count * w / workers, hi = count * (w + 1) / workers
-                            sb[w] = posteriorsBlock(xb + lo * gmm.dimension, hi - lo, gmm, threshold, qb + lo * k, lb + w)
-                        }
+                    let qb = qp.baseAddress!, xb = xp.baseAddress!, lb = lp.baseAddress!
+                    Parallel.forEach(workers) { w in
+                        let lo = count * w / workers, hi = count * (w + 1) / workers
+                        status.check(posteriorsBlock(xb + lo * gmm.dimension, hi - lo, gmm, threshold, qb + lo * k, lb + w))
                     }
                 }
             }
         }
-        if let bad = status.first(where: { $0 != LRP_OK.rawValue }) { throw LRPError("GMM posteriors failed (status \(bad))") }
+        try status.throwIfFailed("GMM posteriors")
         return (q, ll.reduce(0, +))
     }
 
@@ -87,49 +85,49 @@ public enum GMMKernels {
         guard count >= 0, data.count == count * gmm.dimension else {
             throw LRPError("GMM: data of \(data.count) values is not \(count)×\(gmm.dimension)")
         }
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         let threshold = posteriorThreshold ?? Float(1e-2 / Double(gmm.clusters))
         let d = gmm.dimension, k = gmm.clusters
         let workers = max(1, min(threads, (count + blockRows - 1) / blockRows))
         var partial = [GMMStatistics](repeating: GMMStatistics(dimension: d, clusters: k), count: workers)
-        var status = [Int32](repeating: 0, count: workers)
+        let status = StatusCollector()
         data.withUnsafeBufferPointer { xp in
             partial.withUnsafeMutableBufferPointer { pp in
-                status.withUnsafeMutableBufferPointer { sp in
-                    let xb = xp.baseAddress!, pb = pp.baseAddress!, sb = sp.baseAddress!
-                    Parallel.forEach(workers) { w in
-                        let lo = count * w / workers, hi = count * (w + 1) / workers
-                        var stats = GMMStatistics(dimension: d, clusters: k)
-                        var q = [Float](repeating: 0, count: blockRows * k)
-                        let wsSize = lrp_gmm_em_statistics_workspace_size(Int32(blockRows), Int32(d), Int32(k))
-                        let ws = UnsafeMutableRawPointer.allocate(byteCount: max(wsSize, 1), alignment: 64)
-                        defer { ws.deallocate() }
-                        var start = lo
-                        while start < hi && sb[w] == 0 {
-                            let n = min(blockRows, hi - start)
-                            var ll = 0.0
-                            sb[w] = q.withUnsafeMutableBufferPointer { qp in
-                                let s = posteriorsBlock(xb + start * d, n, gmm, threshold, qp.baseAddress!, &ll)
-                                if s != LRP_OK.rawValue { return s }
-                                return stats.mass.withUnsafeMutableBufferPointer { m in
-                                    stats.sumX.withUnsafeMutableBufferPointer { s1 in
-                                        stats.sumX2.withUnsafeMutableBufferPointer { s2 in
-                                            lrp_gmm_em_statistics(xb + start * d, Int32(n), Int32(d), qp.baseAddress, Int32(k),
-                                                                  m.baseAddress, s1.baseAddress, s2.baseAddress, ws, wsSize)
-                                        }
+                let xb = xp.baseAddress!, pb = pp.baseAddress!
+                Parallel.forEach(workers) { w in
+                    let lo = count * w / workers, hi = count * (w + 1) / workers
+                    var stats = GMMStatistics(dimension: d, clusters: k)
+                    var q = [Float](repeating: 0, count: blockRows * k)
+                    let wsSize = lrp_gmm_em_statistics_workspace_size(Int32(blockRows), Int32(d), Int32(k))
+                    let ws = UnsafeMutableRawPointer.allocate(byteCount: max(wsSize, 1), alignment: 64)
+                    defer { ws.deallocate() }
+                    var start = lo
+                    while start < hi {
+                        let n = min(blockRows, hi - start)
+                        var ll = 0.0
+                        let s = q.withUnsafeMutableBufferPointer { qp in
+                            let s = posteriorsBlock(xb + start * d, n, gmm, threshold, qp.baseAddress!, &ll)
+                            if s != LRP_OK.rawValue { return s }
+                            return stats.mass.withUnsafeMutableBufferPointer { m in
+                                stats.sumX.withUnsafeMutableBufferPointer { s1 in
+                                    stats.sumX2.withUnsafeMutableBufferPointer { s2 in
+                                        lrp_gmm_em_statistics(xb + start * d, Int32(n), Int32(d), qp.baseAddress, Int32(k),
+                                                              m.baseAddress, s1.baseAddress, s2.baseAddress, ws, wsSize)
                                     }
                                 }
                             }
-                            stats.logLikelihood += ll
-                            stats.count += n
-                            start += n
                         }
-                        pb[w] = stats
+                        status.check(s)
+                        if s != LRP_OK.rawValue { break }
+                        stats.logLikelihood += ll
+                        stats.count += n
+                        start += n
                     }
+                    pb[w] = stats
                 }
             }
         }
-        if let bad = status.first(where: { $0 != LRP_OK.rawValue }) { throw LRPError("GMM EM statistics failed (status \(bad))") }
+        try status.throwIfFailed("GMM EM statistics")
         var total = GMMStatistics(dimension: d, clusters: k)
         for p in partial { total.add(p) }
         return total

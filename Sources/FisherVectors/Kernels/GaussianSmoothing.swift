@@ -28,7 +28,7 @@ public enum GaussianSmoothing {
                              Int32(kernel.rawValue), buffer, ws)
             }
         }
-        guard status == LRP_OK.rawValue else { throw LRPError("smoothing failed (status \(status))") }
+        try StatusCollector.check(status, "smoothing")
         return out
     }
 }

@@ -6,19 +6,16 @@ import LRPCore
 enum KernelParts {
     /// Calls `kernel(range, isFirst, workspace)` for at most `threads` non-empty parts, each with its
     /// own 64-byte-aligned workspace of `workspaceBytes`; `kernel` returns an `LrpStatus` value.
-    /// - Throws: `LRPError("<failure> (status N)")` with the first status that is not `LRP_OK`.
-    static func run(extent: Int, threads: Int, workspaceBytes: Int, failure: String,
+    /// - Throws: `StatusCollector`'s error for `what` with the first status that is not `LRP_OK`.
+    static func run(extent: Int, threads: Int, workspaceBytes: Int, what: String,
                     _ kernel: (_ part: Range<Int>, _ isFirst: Bool, _ workspace: UnsafeMutableRawPointer) -> Int32) throws {
         let parts = max(1, min(threads, extent))
-        var status = [Int32](repeating: 0, count: parts)
-        status.withUnsafeMutableBufferPointer { stp in
-            let st = stp.baseAddress!
-            Parallel.forEach(parts) { w in
-                let ws = UnsafeMutableRawPointer.allocate(byteCount: max(workspaceBytes, 1), alignment: 64)
-                defer { ws.deallocate() }
-                st[w] = kernel(extent * w / parts..<extent * (w + 1) / parts, w == 0, ws)
-            }
+        let status = StatusCollector()
+        Parallel.forEach(parts) { w in
+            let ws = UnsafeMutableRawPointer.allocate(byteCount: max(workspaceBytes, 1), alignment: 64)
+            defer { ws.deallocate() }
+            status.check(kernel(extent * w / parts..<extent * (w + 1) / parts, w == 0, ws))
         }
-        if let bad = status.first(where: { $0 != LRP_OK.rawValue }) { throw LRPError("\(failure) (status \(bad))") }
+        try status.throwIfFailed(what)
     }
 }

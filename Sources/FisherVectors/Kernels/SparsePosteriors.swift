@@ -88,31 +88,23 @@ extension GMMKernels {
         }
         let k = gmm.clusters
         if count == 0 { return (SparsePosteriors(count: 0, clusters: k, rowStart: [0], components: [], values: []), 0) }
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         let workers = max(1, min(threads, (count + 255) / 256))
         let parts = ResultSlots<(SparsePosteriors, Double)>(count: workers)
-        let failures = ResultSlots<Int32>(count: workers)
+        let status = StatusCollector()
         data.withUnsafeBufferPointer { xp in
             let xb = xp.baseAddress!
             Parallel.forEach(workers) { w in
                 let lo = count * w / workers, hi = count * (w + 1) / workers
-                do {
-                    parts.set(w, try csrRows(xb + lo * gmm.dimension, hi - lo, gmm, threshold))
-                } catch let e as KernelStatus {
-                    failures.set(w, e.status)
-                } catch {
-                    failures.set(w, LRP_E_ARGUMENT.rawValue)
-                }
+                if let part = csrRows(xb + lo * gmm.dimension, hi - lo, gmm, threshold, status) { parts.set(w, part) }
             }
         }
-        if let bad = (0..<workers).compactMap({ failures.get($0) }).first {
-            throw LRPError("GMM posteriors failed (status \(bad))")
-        }
+        try status.throwIfFailed("GMM posteriors")
         var out = SparsePosteriors(count: count, clusters: k, rowStart: [0], components: [], values: [])
         out.rowStart.reserveCapacity(count + 1)
         var ll = 0.0
         for w in 0..<workers {
-            guard let (part, partLL) = parts.get(w) else { throw LRPError("GMM posteriors failed") }
+            guard let (part, partLL) = parts.get(w) else { throw StatusCollector.error(status: LRP_E_ARGUMENT.rawValue, "GMM posteriors") }
             let offset = Int32(out.components.count)
             out.rowStart += part.rowStart.dropFirst().map { $0 + offset }
             out.components += part.components
@@ -122,12 +114,11 @@ extension GMMKernels {
         return (out, ll)
     }
 
-    struct KernelStatus: Error { var status: Int32 }
-
     /// CSR posteriors of `n` rows through the C kernel, in as many calls as the output buffers
     /// need (sized for ~24 entries a row; the kernel stops at a block that might not fit).
-    static func csrRows(_ x: UnsafePointer<Float>, _ n: Int, _ gmm: GMMParameters, _ threshold: Float) throws
-        -> (SparsePosteriors, Double) {
+    /// Returns nil after recording a failing kernel status in `status`.
+    static func csrRows(_ x: UnsafePointer<Float>, _ n: Int, _ gmm: GMMParameters, _ threshold: Float,
+                        _ status: StatusCollector) -> (SparsePosteriors, Double)? {
         let d = gmm.dimension, k = gmm.clusters
         let wsSize = lrp_gmm_posteriors_workspace_size(Int32(n), Int32(d), Int32(k))
         let ws = UnsafeMutableRawPointer.allocate(byteCount: max(wsSize, 1), alignment: 64)
@@ -142,7 +133,7 @@ extension GMMKernels {
         var ll = 0.0, start = 0
         while start < n {
             var done: Int32 = 0, entries = 0, callLL = 0.0
-            let status = gmm.means.withUnsafeBufferPointer { mp in
+            let s = gmm.means.withUnsafeBufferPointer { mp in
                 gmm.covariances.withUnsafeBufferPointer { cp in
                     gmm.priors.withUnsafeBufferPointer { pp in
                         lrp_gmm_posteriors_csr(x + start * d, Int32(n - start), Int32(d), mp.baseAddress, cp.baseAddress,
@@ -151,7 +142,11 @@ extension GMMKernels {
                     }
                 }
             }
-            guard status == LRP_OK.rawValue, done > 0 else { throw KernelStatus(status: status == LRP_OK.rawValue ? LRP_E_NOMEM.rawValue : status) }
+            // no row done with LRP_OK: the output buffers cannot take one block
+            guard s == LRP_OK.rawValue, done > 0 else {
+                status.check(s == LRP_OK.rawValue ? LRP_E_NOMEM.rawValue : s)
+                return nil
+            }
             let offset = Int32(components.count)
             rowStart += UnsafeBufferPointer(start: starts + 1, count: Int(done)).map { $0 + offset }
             components += UnsafeBufferPointer(start: comps, count: entries)

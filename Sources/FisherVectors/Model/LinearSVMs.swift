@@ -1,4 +1,5 @@
 import COpenBLAS
+import LRPCore
 
 /// One-vs-rest linear classifiers: `score_c(x) = w_c · x + b_c`.
 public struct LinearSVMs: Sendable, Equatable {
@@ -19,7 +20,7 @@ public struct LinearSVMs: Sendable, Equatable {
 
     /// Scores of one vector of `dimension` values.
     public func scores(_ x: UnsafePointer<Float>) -> [Float] {
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         var out = biases
         cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(classCount), Int32(dimension), 1, weights, Int32(dimension),
                     x, 1, 1, &out, 1)

@@ -15,7 +15,7 @@ public enum FisherVectorEvaluator {
     /// - Throws: `LRPError` if the dataset has a class the model does not know, or no image
     ///   could be scored.
     public static func evaluate(model: FisherVectorModel, dataset: Dataset, progress: ProgressHandler? = nil) throws -> Result {
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         // Dataset class c ↦ model class.
         let mapping = try dataset.classes.map { id -> Int in
             guard let m = model.classes.firstIndex(of: id) else {

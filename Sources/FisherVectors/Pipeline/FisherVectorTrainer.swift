@@ -8,7 +8,7 @@ import LRPCore
 public enum FisherVectorTrainer {
     public static func train(dataset: Dataset, options: TrainingOptions, trainingCommand: String = "",
                              progress: ProgressHandler? = nil) throws -> (FisherVectorModel, TrainingSummary) {
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         try options.features.validate()
         guard options.pcaDimension >= 1 && options.pcaDimension <= 128 else {
             throw LRPError("PCA dimension must be between 1 and 128, got \(options.pcaDimension)")

@@ -42,7 +42,7 @@ public struct FisherRelevance: Sendable {
     ///     PCA step (descriptor resolution only).
     public static func compute(model: FisherVectorModel, encoding e: ImageEncoding, target: Int?,
                                epsilon: Float = 100, pcaEpsilon: Float? = 100) throws -> FisherRelevance {
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         guard epsilon >= 0, epsilon.isFinite, (pcaEpsilon ?? 0) >= 0, (pcaEpsilon ?? 0).isFinite else {
             throw LRPError("epsilon values must be non-negative and finite")
         }

@@ -23,7 +23,7 @@ public enum KMeans {
     public static func cluster(data: [Float], count: Int, dimension: Int, k: Int, maxIterations: Int = 20,
                                seedingSample: Int = 20_000, seed: UInt64 = 1,
                                progress: ProgressHandler? = nil) throws -> Result {
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         guard k >= 1, count >= k else { throw LRPError("k-means: need at least \(k) samples, got \(count)") }
         var rng = SplitMix64(seed: seed)
         var centers = seedPlusPlus(data: data, count: count, dimension: dimension, k: k, sampleSize: seedingSample, rng: &rng)

@@ -35,7 +35,7 @@ public struct PCA: Sendable, Equatable {
     /// - Throws: `LRPError` for fewer than 2 samples, `outputDimension` out of range, or a
     ///   failed decomposition.
     public static func fit(samples: [Float], count: Int, dimension: Int, outputDimension: Int) throws -> PCA {
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         guard count >= 2 else { throw LRPError("PCA needs at least 2 descriptors, got \(count)") }
         guard dimension > 0, samples.count == count * dimension else {
             throw LRPError("PCA: \(samples.count) values are not \(count) descriptors of \(dimension)")
@@ -115,7 +115,7 @@ public struct PCA: Sendable, Equatable {
 
     /// Projects `count` rows of `inputDimension` values: `y = P (x − m)`, `count × outputDimension`.
     public func project(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         guard count > 0 else { return }
         // y = x Pᵀ − (P m)ᵀ, one GEMM and a row offset.
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(outputDimension), Int32(inputDimension),

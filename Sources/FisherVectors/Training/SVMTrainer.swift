@@ -57,7 +57,7 @@ public enum SVMTrainer {
     /// - Throws: `LRPError` if a class has no positive or no negative sample, or options are invalid.
     public static func train(data: HalfRowStore, labels: [Int8], classCount: Int, options: SVMOptions = SVMOptions(),
                              progress: ProgressHandler? = nil) throws -> (LinearSVMs, SVMTrainingSummary) {
-        _ = BLASThreads.singleThreaded
+        BLASThreads.apply()
         let n = data.rows, d = data.columns, nc = classCount
         guard labels.count == n * nc else { throw LRPError("SVM: \(labels.count) labels for \(n) samples × \(nc) classes") }
         guard options.c > 0, options.c.isFinite else { throw LRPError("SVM C must be positive, got \(options.c)") }

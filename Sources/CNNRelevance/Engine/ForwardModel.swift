@@ -11,7 +11,7 @@ public final class ForwardModel: @unchecked Sendable {
     /// - Throws: `LRPError` naming the layer if the graph is inconsistent or has a layer the
     ///   engine cannot run.
     public init(graph: Graph) throws {
-        lrp_blas_set_threads(1)  // parallelism comes from WorkSplit, not from BLAS
+        BLASThreads.apply()  // parallelism comes from WorkSplit, not from BLAS
         self.graph = graph
         prepared = try PreparedGraph(graph)
     }

@@ -1,6 +1,6 @@
 // swift-tools-version:5.10
 // LRP toolkit: relevance heatmaps with a chosen decomposition depth for CNNs and
-// Fisher-vector classifiers. Layout and contracts: DESIGN.md (§1) and README.md.
+// Fisher-vector classifiers. Layout and contracts: docs/DESIGN.md (§1) and README.md.
 import PackageDescription
 
 // The C kernels carry their own AVX2/FMA code paths behind runtime CPU checks

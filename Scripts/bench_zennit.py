@@ -10,7 +10,7 @@ seconds per batch, median over R repeats after one warm-up run. `forward_s`: pla
 (`torch.no_grad()`). `relevance_s`: what a zennit user runs per batch — the attribution call of
 `zennit.attribution.Gradient` with the composite registered (its own forward pass with hooks,
 plus the modified backward), with R = one-hot(top class) x logit. The composite (rule plan of
-DESIGN §2, Scripts/lrp_zennit.py; batch norms folded by the canonizer) is registered once, before
+docs/DESIGN.md §2, Scripts/lrp_zennit.py; batch norms folded by the canonizer) is registered once, before
 timing, as a user would for a stream of batches. Input: random normalised 224x224 images (fixed
 seed), MobileNetV2 with its ImageNet weights (or another architecture of imagenet_models.py).
 """

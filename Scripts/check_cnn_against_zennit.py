@@ -14,7 +14,7 @@ weights are available here) the script
 1. exports the model to ONNX with `torch.onnx.export(dynamo=False)` at opsets 11, 13, 17 (constant
    folding on, dynamic batch) and once at opset 13 without constant folding (BatchNormalization
    nodes and Shape/Gather/Unsqueeze/Concat → Reshape sub-graphs stay in the file);
-2. runs zennit (Scripts/lrp_zennit.py, DESIGN §2) in float32 and float64 on two Samples/
+2. runs zennit (Scripts/lrp_zennit.py, docs/DESIGN.md §2) in float32 and float64 on two Samples/
    photographs preprocessed like torchvision (Resize(256), CenterCrop(224)) for the presets
    epsilon, alpha2beta1, epsilon-plus-flat, epsilon-alpha2beta1-flat at cut-off 0, a middle K and
    the last K, plus first-layer variants, --epsilon 0.25 and proportional max pooling;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cross-checks zennit_reference.py on the full-size ImageNet architectures: for each
 architecture and a few rule plans, zennit's relevance (PyTorch model) against the independent
-numpy implementation of DESIGN §2 running on the exported ONNX file (Scripts/lrp_numpy.py).
+numpy implementation of docs/DESIGN.md §2 running on the exported ONNX file (Scripts/lrp_numpy.py).
 Slow (numpy, minutes). Prints max|numpy - zennit| / max|zennit| per case.
 
     .venv/bin/python Scripts/check_zennit_reference.py [--arch mobilenet_v2 ...] [--input x.npy]

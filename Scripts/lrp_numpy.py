@@ -1,4 +1,4 @@
-"""A direct numpy (float64) implementation of DESIGN §2 on ONNX files, independent of PyTorch
+"""A direct numpy (float64) implementation of docs/DESIGN.md §2 on ONNX files, independent of PyTorch
 and zennit: it reads the exported graph (Conv, Gemm, Relu, Clip, MaxPool, AveragePool,
 GlobalAveragePool, BatchNormalization, Add, Concat, Flatten, Identity, Constant) and walks it
 backwards with the rules of the table. The cut-off counts Conv/Gemm nodes in ONNX node order.
@@ -201,7 +201,7 @@ def bn_affine(graph, ins, attrs):
 # ----------------------------------------------------------------------------- relevance
 
 def conv_rule(rule, x, w, b, attrs, r, eps, alpha=2.0, beta=1.0, low=None, high=None):
-    """Input relevance of one conv (Gemm as 1x1 conv) under one rule of the DESIGN §2 table."""
+    """Input relevance of one conv (Gemm as 1x1 conv) under one rule of the docs/DESIGN.md §2 table."""
     ct = lambda g, ww: conv_transpose(g, ww, attrs, x.shape)  # noqa: E731
     bb = b[None, :, None, None]
     if rule == "epsilon":

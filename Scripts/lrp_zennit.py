@@ -1,7 +1,7 @@
-"""zennit set up to compute exactly the relevance that DESIGN.md §2 defines.
+"""zennit set up to compute exactly the relevance that docs/DESIGN.md §2 defines.
 
 Shared by make_cnn_fixtures.py, zennit_reference.py and bench_zennit.py. zennit's own composites
-are used where they already agree with DESIGN §2; where DESIGN differs, this module gives zennit
+are used where they already agree with docs/DESIGN.md §2; where DESIGN differs, this module gives zennit
 a matching rule:
 
 - presets: `epsilon` (Epsilon on every conv/linear), `alpha2beta1` (AlphaBeta on every
@@ -141,7 +141,7 @@ class ExactMergeBatchNorm(MergeBatchNorm):
     computes x / sqrt(1 + eps): the canonized model's activations are off by ~5e-6 relative per
     folded batch norm, which showed as 2e-4 of the map's maximum next to a nearly cancelling
     denominator in the fixtures. Here eps is 0 while merged, so the canonized model is the folded
-    model that the ONNX exporter (and DESIGN §2) describe.
+    model that the ONNX exporter (and docs/DESIGN.md §2) describe.
 
     The pairs come from the data flow (`trace`), not from zennit's leaf order: a batch norm that
     merely follows a conv in module order (DenseNet: BN after a concatenation) is not folded."""
@@ -208,7 +208,7 @@ def foldable_batch_norms(model, x):
 
 
 class RulePlan:
-    """One DESIGN §2 rule plan: preset, parameters, first-layer override, max-pool rule, cut-off."""
+    """One docs/DESIGN.md §2 rule plan: preset, parameters, first-layer override, max-pool rule, cut-off."""
 
     def __init__(self, preset, epsilon=1e-6, alpha=2.0, beta=1.0, first_layer=None, zbox_low=None,
                  zbox_high=None, max_pool="wta", cutoff=0, rule_map=None, node_names=None):
@@ -334,7 +334,7 @@ class RulePlan:
                 else:
                     rule = self._map_rule(entry) if entry is not None else self._mapping_rule(module, index)
             elif isinstance(module, (Activation, nn.LocalResponseNorm)):
-                rule = Pass()   # DESIGN §2: activations and LRN pass relevance through
+                rule = Pass()   # docs/DESIGN.md §2: activations and LRN pass relevance through
             elif isinstance(module, Sum):
                 rule = EqualShares() if flat else Norm(stabilizer=STABILIZER)
             elif isinstance(module, AvgPool):
@@ -351,7 +351,7 @@ class RulePlan:
             elif isinstance(module, (nn.Flatten, nn.Dropout, nn.Identity)):
                 rule = None
             else:
-                raise NotImplementedError(f"no DESIGN §2 rule for {type(module).__name__}")
+                raise NotImplementedError(f"no docs/DESIGN.md §2 rule for {type(module).__name__}")
             if rule is not None:
                 hooks[id(module)] = rule
         return hooks

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Writes Tests/Fixtures/cnn/: small ONNX CNNs with random weights, their inputs and logits, and
-zennit's relevance for every rule plan of DESIGN §2 at cut-offs 0, 1 and a middle K.
+zennit's relevance for every rule plan of docs/DESIGN.md §2 at cut-offs 0, 1 and a middle K.
 
     .venv/bin/python Scripts/make_cnn_fixtures.py [--out Tests/Fixtures/cnn] [--no-checks] [--rule-maps-only]
 
-Deterministic (fixed seeds). How zennit is set up to match DESIGN §2: Scripts/lrp_zennit.py.
+Deterministic (fixed seeds). How zennit is set up to match docs/DESIGN.md §2: Scripts/lrp_zennit.py.
 Self-checks run after writing (see Tests/Fixtures/cnn/README.md): ONNX vs PyTorch logits,
 folded/unfolded batch norms and mapping-layer order in the ONNX file, float32 vs float64
 relevance, conservation with zero biases, and an independent numpy implementation

@@ -13,7 +13,7 @@ against zennit on models that are not in the repository.
   # (or in one go, once ours exists: explain ... --out ref.npy --compare out/x.relevance.npy)
 
 Architectures (Scripts/imagenet_models.py): mobilenet_v2 (torchvision's ImageNet weights),
-resnet18, vgg11_bn, densenet_tiny (random weights, --seed). Rule plans as DESIGN §2 defines them,
+resnet18, vgg11_bn, densenet_tiny (random weights, --seed). Rule plans as docs/DESIGN.md §2 defines them,
 set up in Scripts/lrp_zennit.py (the same code that made Tests/Fixtures/cnn). `layers` lists the
 mapping layers in the order the cut-off counts them.
 

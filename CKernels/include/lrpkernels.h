@@ -1,7 +1,7 @@
 /** @file lrpkernels.h
  ** @brief The one public header of the C kernels: the narrow ABI between Swift and C.
  **
- ** Conventions (DESIGN.md §1), binding on every function declared here:
+ ** Conventions (docs/DESIGN.md §1), binding on every function declared here:
  ** - Flat arrays of float32 (`float`) in C order; tensors are NCHW; sizes are passed explicitly.
  ** - No Swift types, no hidden allocation policy: callers pass output and workspace buffers.
  **   Where a kernel needs scratch memory it publishes a `*_workspace_size` query.
@@ -88,7 +88,7 @@ int lrp_png_write(const char *path, const uint8_t *pixels, int width, int height
 
 /* ====================================================================================== */
 /* 2. CNN: convolution forward, LRP backward rules, pooling                               */
-/*    (owned by the CNN engine; see Sources/CNNRelevance)                                 */
+/*    (the CNN engine in Sources/CNNRelevance calls them)                                 */
 /* ====================================================================================== */
 
 /* Layout used by every kernel of this section: one sample at a time, NCHW without the batch
@@ -347,7 +347,7 @@ int lrp_pool_backward_flat(const LrpPoolGeometry *g, const float *r, float *rin,
 
 /* ====================================================================================== */
 /* 3. Fisher vectors: dense SIFT, GMM posteriors and EM statistics, Fisher encoding and    */
-/*    its relevance (owned by the FV pipeline; see Sources/FisherVectors)                  */
+/*    its relevance (called from Sources/FisherVectors)                                   */
 /* ====================================================================================== */
 
 /* --- 3.1 Gaussian smoothing (vl_imsmooth) ------------------------------------------ */
@@ -537,7 +537,7 @@ int lrp_gmm_em_statistics(const float *data, int numData, int dimension,
  * K variance blocks v_k. For descriptor l, component k, dimension i (σ = sqrt(covariance)):
  *   z_l,(k,i,mean) = q_lk (x_li − μ_ki) / (σ_ki √π_k)
  *   z_l,(k,i,var)  = q_lk ((x_li − μ_ki)²/σ²_ki − 1) / √(2π_k)
- * A cell's sum-pooled statistics are z_d = Σ_{l in cell} z_l,d (no 1/N): DESIGN §4's scale.
+ * A cell's sum-pooled statistics are z_d = Σ_{l in cell} z_l,d (no 1/N): docs/DESIGN.md §4's scale.
  * VLFeat's improved FV of the cell = L2(signed-sqrt(z / N_cell)).
  * Cell membership: `cells` is numData×cellsPerDescriptor int32, row l lists the cells
  * (0..numCells−1, e.g. one per pyramid level) that descriptor l falls into; −1 = none. */
@@ -597,7 +597,7 @@ int lrp_fisher_cell_statistics_csr(const float *data, int numData, int dimension
  ** A NULL @a vector or length <= 0 does nothing. */
 void lrp_fisher_normalize(float *vector, int length, int count);
 
-/* --- 3.5 Fisher relevance (DESIGN §4), without N×2KD arrays ---------------------------- */
+/* --- 3.5 Fisher relevance (docs/DESIGN.md §4), without N×2KD arrays ---------------------------- */
 
 /** @brief Bytes of workspace ::lrp_fisher_relevance (dense or CSR, any algorithm) needs.
  ** @return the byte count, or 0 for numData < 0 or a size below 1. */
@@ -635,7 +635,7 @@ int lrp_fisher_relevance_csr(const float *data, int numData, int dimension,
                              float *relevance, void *workspace, size_t workspaceSize);
 
 /* -------------------------------------------------------------------------------------- */
-/* 3.h Half-precision storage (owned by the FV pipeline: CKernels/src/half.c). Training keeps  */
+/* 3.h Half-precision storage (CKernels/src/half.c). Training keeps                       */
 /*     every Fisher vector as IEEE binary16 to halve memory; the SVM solver converts back.   */
 /* -------------------------------------------------------------------------------------- */
 

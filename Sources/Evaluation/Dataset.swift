@@ -1,7 +1,7 @@
 import Foundation
 import LRPCore
 
-/// How a dataset's files are organised (DESIGN §5).
+/// How a dataset's files are organised (docs/DESIGN.md §5).
 public enum DatasetLayout: String, CaseIterable, Sendable {
     /// `<root>/<split>/<class>/*.JPEG` — one class per image (ImageNet, Imagenette).
     case imagenet

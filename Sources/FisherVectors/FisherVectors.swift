@@ -1,3 +1,3 @@
 /// Fisher-vector classifier (dense SIFT → PCA → GMM → improved Fisher vectors → linear SVMs)
-/// and its relevance at descriptor and SIFT-bin resolution (DESIGN §3–§4).
+/// and its relevance at descriptor and SIFT-bin resolution (docs/DESIGN.md §3–§4).
 public enum FisherVectors {}

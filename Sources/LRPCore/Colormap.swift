@@ -1,4 +1,4 @@
-/// Colour maps symmetric around zero relevance (DESIGN §5).
+/// Colour maps symmetric around zero relevance (docs/DESIGN.md §5).
 public enum Colormap: String, CaseIterable, Sendable {
     /// The papers' map: negative dark blue → cyan → neutral green at zero → yellow → dark red
     /// at the largest positive value (MATLAB/matplotlib `jet` centred on zero).

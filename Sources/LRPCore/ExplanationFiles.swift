@@ -1,7 +1,7 @@
 import Foundation
 
 /// The names of the files one explanation produces, shared by `lrp-cnn explain` and
-/// `lrp-fv explain` (DESIGN §5): `<stem>[.<variant>].relevance.npy` (C×H×W, when given),
+/// `lrp-fv explain` (docs/DESIGN.md §5): `<stem>[.<variant>].relevance.npy` (C×H×W, when given),
 /// `.heatmap.npy` (H×W), `.heatmap.png`, `.overlay.png` and `.json`.
 public struct ExplanationFiles: Sendable {
     public var directory: URL

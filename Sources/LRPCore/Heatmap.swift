@@ -21,7 +21,7 @@ public enum Heatmap {
         return out
     }
 
-    /// The input picture with a low-resolution heatmap as its alpha channel (DESIGN §5): the
+    /// The input picture with a low-resolution heatmap as its alpha channel (docs/DESIGN.md §5): the
     /// map is averaged over blocks (about 1/28 of the shorter side, so a 224-pixel image gets
     /// 8-pixel blocks), spread back bilinearly, and its positive part, normalised by its
     /// maximum, becomes the alpha. Where the model found evidence the picture shows; elsewhere

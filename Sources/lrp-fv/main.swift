@@ -1,7 +1,7 @@
 import ArgumentParser
 import CLISupport
 
-/// `lrp-fv`: train, evaluate and explain Fisher-vector classifiers (DESIGN §3–§5).
+/// `lrp-fv`: train, evaluate and explain Fisher-vector classifiers (docs/DESIGN.md §3–§5).
 struct LrpFv: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lrp-fv",

@@ -2,7 +2,7 @@ import LRPCore
 import XCTest
 @testable import CNNRelevance
 
-/// Properties DESIGN §2 promises, checked without a reference implementation.
+/// Properties docs/DESIGN.md §2 promises, checked without a reference implementation.
 final class ConservationAndCutOffTests: XCTestCase {
     /// The same graph with every bias and every channel-affine shift set to zero.
     func withoutBiases(_ g: Graph) -> Graph {

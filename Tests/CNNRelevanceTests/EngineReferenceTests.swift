@@ -3,7 +3,7 @@ import LRPCore
 import XCTest
 @testable import CNNRelevance
 
-/// The engine against the double-precision reference of DESIGN §2 (ReferenceLRP) on hand-built
+/// The engine against the double-precision reference of docs/DESIGN.md §2 (ReferenceLRP) on hand-built
 /// graphs covering conv (padded, strided, dilated, grouped, depthwise, pointwise), linear,
 /// max/avg/global pooling, channel-affine (unfolded batch norm), residual sums, concatenation,
 /// padding, LRN and softmax: every preset, first-layer rule and several cut-offs.

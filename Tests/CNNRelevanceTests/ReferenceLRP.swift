@@ -1,7 +1,7 @@
 import Foundation
 @testable import CNNRelevance
 
-/// Test-only reference of DESIGN §2, written from the formulas with explicit connection lists
+/// Test-only reference of docs/DESIGN.md §2, written from the formulas with explicit connection lists
 /// in double precision, one sample at a time. It shares no code with the engine (no kernels,
 /// no stacking tricks, no channel-uniform maps), so agreement checks the engine's algebra.
 struct ReferenceLRP {

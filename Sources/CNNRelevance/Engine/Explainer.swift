@@ -93,7 +93,7 @@ public final class Explainer: @unchecked Sendable {
     }
 
     /// Input relevance `[N, C, H, W]` for one target class per sample, starting from
-    /// `one-hot(target) × logit`, with cut-off `cutoff` (0 = none; DESIGN §2).
+    /// `one-hot(target) × logit`, with cut-off `cutoff` (0 = none; docs/DESIGN.md §2).
     public func explain(_ pass: ForwardPass, targets: [Int], cutoff: Int) throws -> NDArray {
         try explain(pass, targets: targets, cutoffs: [cutoff])[0]
     }

@@ -1,7 +1,7 @@
 import LRPCore
 
 /// Which rule each layer gets outside the cut-off region, as data: a list of (selector, rule)
-/// entries like zennit's layer map and name map. The base entries are the preset of DESIGN §2
+/// entries like zennit's layer map and name map. The base entries are the preset of docs/DESIGN.md §2
 /// (zennit's `EpsilonPlusFlat`, `EpsilonAlpha2Beta1Flat`: first mapping layer flat, other
 /// convolutions z-plus resp. alpha-beta, linear layers epsilon), the `firstLayer` override, the
 /// max-pool rule and the fixed treatments of the other kinds; a user's `RuleMap` follows.

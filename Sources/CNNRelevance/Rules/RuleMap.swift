@@ -6,7 +6,7 @@ import LRPCore
 public enum LayerCategory: String, CaseIterable, Sendable {
     case conv, linear, maxPool, averagePool, residualSum, unfoldedBatchNorm, activation
 
-    /// Kinds whose rule a rule map may set; the others have fixed treatments (DESIGN §2).
+    /// Kinds whose rule a rule map may set; the others have fixed treatments (docs/DESIGN.md §2).
     public static let selectable: [LayerCategory] = [.conv, .linear, .maxPool]
 
     var isMapping: Bool { self == .conv || self == .linear }

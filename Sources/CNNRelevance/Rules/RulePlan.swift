@@ -1,4 +1,3 @@
-// Public API shared by the engine and the CLI (contract by the lead; signatures kept).
 import LRPCore
 
 /// Rule for the first mapping layer (pixels), overriding the preset's (`--first-layer`).
@@ -6,7 +5,7 @@ public enum FirstLayerRule: String, CaseIterable, Sendable {
     case flat, wsquare, zbox
 }
 
-/// Named rule plans (zennit's composites of the same names, DESIGN §2).
+/// Named rule plans (zennit's composites of the same names, docs/DESIGN.md §2).
 public enum RulePreset: String, CaseIterable, Sendable {
     /// Epsilon on every convolution and linear layer.
     case epsilon

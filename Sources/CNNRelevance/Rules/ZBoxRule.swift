@@ -56,7 +56,7 @@ struct ZBoxRule: MappingRule {
                 let base = n * per
                 for i in 0..<per {
                     let d = zx[base + i] - zl[i] - zh[i]
-                    let st = d + (d >= 0 ? s : -s)
+                    let st = stabilized(d, s)
                     g[base + i] = st == 0 ? 0 : R[base + i] / st
                 }
             }

@@ -1,5 +1,3 @@
-// API changes after the first version (for the pipeline): `DenseSIFTOptions.contrastThreshold`
-// and `phow(contrastThreshold:)` are Double (VLFeat compares the norm in double).
 import CKernels
 import LRPCore
 

@@ -1,6 +1,3 @@
-// API changes after the first version (for the pipeline): `cellStatistics` and `encode` take
-// `threads:`; `FisherAlgorithm.automatic` now always means the sparse (direct) form;
-// `cellStatistics` also takes `SparsePosteriors` (what the pipeline uses).
 import CKernels
 import LRPCore
 
@@ -42,7 +39,7 @@ public enum FisherAlgorithm: Int, Sendable {
 }
 
 /// Improved Fisher vectors per pyramid cell in VLFeat's layout (K mean blocks of D, then K
-/// variance blocks), via sum-pooled statistics (DESIGN §4's scale, no 1/N).
+/// variance blocks), via sum-pooled statistics (docs/DESIGN.md §4's scale, no 1/N).
 public enum FisherEncoding {
     /// VLFeat's vl_fisher_encode skips posteriors below this.
     public static let vlfeatPosteriorThreshold: Float = 1e-6

@@ -1,9 +1,7 @@
-// API changes after the first version (for the pipeline): `relevance` takes `threads:`, and
-// also `SparsePosteriors` (what the pipeline uses).
 import CKernels
 import LRPCore
 
-/// DESIGN §4's descriptor-level step of Fisher-vector relevance without N×2KD arrays.
+/// docs/DESIGN.md §4's descriptor-level step of Fisher-vector relevance without N×2KD arrays.
 public enum FisherRelevanceKernel {
     /// Per-descriptor, per-dimension relevance R (count × D, row-major):
     /// R_li = Σ_{cells c ∋ l} Σ_k [ z_l,(k,i,mean)·s_c,(k,i,mean) + z_l,(k,i,var)·s_c,(k,i,var) ]

@@ -1,5 +1,3 @@
-// API changes after the first version (for the pipeline): `posteriors` and `emStatistics` take
-// `threads:` (default all workers; pass 1 inside an image-parallel loop).
 import CKernels
 import LRPCore
 

@@ -1,8 +1,5 @@
 import LRPCore
 
-// Kernel-level Swift API owned by the Fisher-vector kernels engineer. If a signature here has
-// to change after the pipeline started coding against it, the change is noted at the top of
-// the file that holds it.
 
 /// A diagonal Gaussian mixture in VLFeat's layout: `means` and `covariances` (variances σ²)
 /// are `clusters × dimension` row-major, `priors` has `clusters` entries.

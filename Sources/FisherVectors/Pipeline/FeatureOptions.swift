@@ -17,7 +17,7 @@ public struct PyramidLevel: Sendable, Equatable, CustomStringConvertible {
     public var cellCount: Int { rows * columns }
 }
 
-/// Everything that turns an image into descriptors and pyramid cells (DESIGN §3): PHOW dense
+/// Everything that turns an image into descriptors and pyramid cells (docs/DESIGN.md §3): PHOW dense
 /// SIFT on grey levels in [0, 1] and the spatial pyramid.
 public struct FeatureOptions: Sendable, Equatable {
     public var binSizes: [Int] = [4, 6, 8, 10]

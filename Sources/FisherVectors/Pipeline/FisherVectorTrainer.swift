@@ -2,7 +2,7 @@ import Evaluation
 import Foundation
 import LRPCore
 
-/// Trains a `FisherVectorModel` on a dataset split (DESIGN §3): sample descriptors from a
+/// Trains a `FisherVectorModel` on a dataset split (docs/DESIGN.md §3): sample descriptors from a
 /// subset of the images → PCA → GMM → encode every image (both cores, float16 vectors in a
 /// bounded memory map) → one-vs-rest SVMs. Unreadable images are skipped and counted.
 public enum FisherVectorTrainer {

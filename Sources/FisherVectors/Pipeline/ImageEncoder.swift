@@ -13,7 +13,7 @@ public struct ImageEncoding: Sendable {
     /// Soft assignments (VLFeat's 1e-6 cut), the non-zero ones in compressed sparse rows.
     public var posteriors: SparsePosteriors
     public var cells: PyramidCells
-    /// Sum-pooled Fisher statistics z (cells × 2KD, no 1/N) — the scale of DESIGN §4's ε.
+    /// Sum-pooled Fisher statistics z (cells × 2KD, no 1/N) — the scale of docs/DESIGN.md §4's ε.
     public var statistics: [Float]
     /// Descriptors per cell.
     public var cellCounts: [Int32]

@@ -1,7 +1,7 @@
 import Foundation
 import LRPCore
 
-/// The two decomposition depths of DESIGN §4.
+/// The two decomposition depths of docs/DESIGN.md §4.
 public enum FisherResolution: String, Sendable, CaseIterable {
     /// Cut-off at the descriptors: R_l spread over each descriptor's 4×4-bin support.
     case descriptor

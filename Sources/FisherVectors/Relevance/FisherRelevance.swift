@@ -2,7 +2,7 @@ import COpenBLAS
 import Foundation
 import LRPCore
 
-/// Relevance of one image's classifier score, stage by stage (DESIGN §4):
+/// Relevance of one image's classifier score, stage by stage (docs/DESIGN.md §4):
 ///
 ///     R⁽⁴⁾ = f(x) = w·Φ + b                            (SVM score of the target class)
 ///     R⁽³⁾_d = w_d Φ_d                                  (Fisher dimensions; the bias is not spread)
@@ -94,7 +94,7 @@ public struct FisherRelevance: Sendable {
     /// `r / (z + ε sign z)` with sign(0) = +1 and 0/0 = 0.
     @inline(__always)
     static func stabilisedRatio(_ r: Float, _ z: Float, _ epsilon: Float) -> Float {
-        let den = z + (z >= 0 ? epsilon : -epsilon)
+        let den = stabilized(z, epsilon)
         return den == 0 ? 0 : r / den
     }
 

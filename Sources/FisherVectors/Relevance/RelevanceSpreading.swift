@@ -1,6 +1,6 @@
 import LRPCore
 
-/// Spreads descriptor-level relevance onto the image's pixel grid (DESIGN §4), conserving it.
+/// Spreads descriptor-level relevance onto the image's pixel grid (docs/DESIGN.md §4), conserving it.
 ///
 /// Geometry (0-based pixels): a descriptor with frame centre (x, y) and bin size b has its
 /// spatial bin (bx, by), bx, by ∈ 0…3, centred at pixel (cx, cy) = (x + (bx − 1.5)·b,

@@ -6,7 +6,7 @@ import LRPCore
 /// eigenvectors of the sample covariance with the largest eigenvalues. No whitening: the GMM
 /// that follows has per-dimension variances, so scaling the axes would change nothing it
 /// cannot absorb, and unwhitened components keep the descriptor scale that the relevance
-/// step's epsilon (DESIGN §4) is defined on.
+/// step's epsilon (docs/DESIGN.md §4) is defined on.
 public struct PCA: Sendable, Equatable {
     public var inputDimension: Int
     public var outputDimension: Int

@@ -329,3 +329,21 @@ final class ImportOpTests: XCTestCase {
         assertLRPError(["channel axis"]) { _ = try bad.load() }
     }
 }
+
+extension ImportOpTests {
+    /// A long chain of Identity nodes disappears in canonicalisation (one pass over the nodes)
+    /// and leaves the computation unchanged.
+    func testLongIdentityChainIsRemoved() throws {
+        var b = ONNXModelBuilder(opset: 13, inputShape: [1, 2, 5, 5])
+        let w = b.floats("w", [3, 2, 3, 3], rng.floats(54))
+        var v = b.node("Conv", ["input", w])
+        for _ in 0..<5000 { v = b.node("Identity", [v]) }
+        let p = b.node("GlobalAveragePool", [v])
+        b.node("Flatten", [p], output: "output")
+        let g = try b.load()
+        XCTAssertEqual(g.nodes.map(\.onnxOp), ["Conv", "GlobalAveragePool", "Flatten"])
+        let x = rng.floats(50)
+        let logits = try ForwardModel(graph: g).logits(NDArray(shape: [1, 2, 5, 5], data: x))
+        assertAllClose(logits.data, ReferenceForward.run(g, sample: x), tol: 1e-5, "logits after the chain")
+    }
+}

@@ -49,12 +49,18 @@ enum DeadNodeElimination {
     }
 }
 
-/// Removes Identity and Dropout layers and reshapes that do not change the shape.
+/// Removes Identity and Dropout layers and reshapes that do not change the shape, in one pass
+/// (linear in the number of nodes: a chain of thousands of identities must not cost seconds).
 enum IdentityRemoval {
     static func apply(_ g: inout Graph) {
-        var k = 0
-        while k < g.nodes.count {
-            let n = g.nodes[k]
+        // The value each removed node's output stands for, resolved through chains of removals
+        // (nodes are in topological order, so an input is resolved before it is looked up).
+        var alias: [Int: ValueID] = [:]
+        func resolve(_ v: ValueID) -> ValueID { alias[v.index] ?? v }
+        var kept: [Node] = []
+        kept.reserveCapacity(g.nodes.count)
+        for var n in g.nodes {
+            n.inputs = n.inputs.map(resolve)
             let isNoOp: Bool
             switch n.op {
             case .identity: isNoOp = true
@@ -62,12 +68,13 @@ enum IdentityRemoval {
             default: isNoOp = false
             }
             if isNoOp, let input = n.inputs.first {
-                g.nodes.remove(at: k)
-                g.replaceUses(of: n.output, with: input)
+                alias[n.output.index] = input
             } else {
-                k += 1
+                kept.append(n)
             }
         }
+        g.nodes = kept
+        g.output = resolve(g.output)
     }
 }
 

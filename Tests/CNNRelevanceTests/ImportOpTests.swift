@@ -347,3 +347,16 @@ extension ImportOpTests {
         assertAllClose(logits.data, ReferenceForward.run(g, sample: x), tol: 1e-5, "logits after the chain")
     }
 }
+
+extension ImportOpTests {
+    /// Pads near 2^62 (whose sum with the map size overflows) are an error naming the node.
+    func testHugePadsAreAnErrorNotATrap() throws {
+        for huge: Int64 in [1 << 62, Int64.max, 1 << 21] {
+            var b = ONNXModelBuilder(opset: 13, inputShape: [1, 1, 3, 3])
+            b.ints("pads", [0, 0, huge, 0, 0, 0, huge, 0])
+            let p = b.node("Pad", ["input", "pads"], name: "bigpad")
+            let q = b.node("GlobalAveragePool", [p]); b.node("Flatten", [q], output: "output")
+            assertLRPError(["bigpad", "pads"]) { _ = try b.load() }
+        }
+    }
+}

@@ -146,6 +146,11 @@ extension GraphBuilder {
             throw ctx.error("only spatial padding is supported, got pads \(pads)")
         }
         guard pads.allSatisfy({ $0 >= 0 }) else { throw ctx.error("negative pads (cropping) are not supported: \(pads)") }
+        // Bounded before adding: pads near Int.max must be an error, not an overflow trap.
+        let limit = 1 << 20
+        guard pads.allSatisfy({ $0 <= limit }), s[1] + pads[2] + pads[6] <= limit, s[2] + pads[3] + pads[7] <= limit else {
+            throw ctx.error("pads \(pads) make the padded map larger than \(limit) pixels per side")
+        }
         let p = Padding2D(top: pads[2], left: pads[3], bottom: pads[6], right: pads[7], value: value)
         try emit(ctx, .pad(p), inputs: [x], shape: [s[0], s[1] + p.top + p.bottom, s[2] + p.left + p.right])
     }

@@ -115,6 +115,24 @@ enum TensorDecoding {
         }
     }
 
+    /// The external data file `location`, which must stay inside the model's folder: a relative
+    /// path without `..` components, and no symbolic link along it leading out of the folder
+    /// (a model file must not make the tool read arbitrary files).
+    static func containedFile(_ location: String, in directory: URL, what: String) throws -> URL {
+        let parts = location.split(separator: "/", omittingEmptySubsequences: false)
+        guard !location.hasPrefix("/"), !location.contains("\\"), !location.contains("\0"),
+              !parts.contains(where: { $0 == ".." }) else {
+            throw LRPError("\(what): external data location '\(location)' is outside the model's folder (only relative paths inside it are allowed)")
+        }
+        let root = directory.resolvingSymlinksInPath().standardizedFileURL.path
+        let url = directory.appendingPathComponent(location)
+        let resolved = url.resolvingSymlinksInPath().standardizedFileURL.path
+        guard resolved.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+            throw LRPError("\(what): external data location '\(location)' leads outside the model's folder")
+        }
+        return url
+    }
+
     /// Reads the bytes of a tensor stored outside the model file (`location`, `offset`, `length`).
     private static func externalBytes(_ t: Onnx_TensorProto, what: String, directory: URL?, needed: Int) throws -> Data {
         var entries: [String: String] = [:]
@@ -130,7 +148,7 @@ enum TensorDecoding {
         guard offset >= 0, length == needed else {
             throw LRPError("\(what) has an invalid external offset or length (needs \(needed) bytes)")
         }
-        let url = directory.appendingPathComponent(location)
+        let url = try containedFile(location, in: directory, what: what)
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
         guard let fileSize, offset <= fileSize, length <= fileSize - offset else {
             throw LRPError("\(what): its external data file \(url.path) is missing or too short")

@@ -120,14 +120,30 @@ public final class Explainer: @unchecked Sendable {
         }
         try cutOff.check(cutoffs)
         if cutoffs.isEmpty { return [] }
+        let ks = Array(Set(cutoffs)).sorted()
+        let results = try relevances(pass, targets: targets, cutoffs: ks, diagnose: false)
+        // One pass over the maps on the valid path; only a non-finite map pays for the
+        // diagnosis, a second walk that checks every step and names the layer.
+        if results.contains(where: { !$0.allSatisfy(\.isFinite) }) {
+            _ = try relevances(pass, targets: targets, cutoffs: ks, diagnose: true)
+            throw LRPError("the relevance is not finite (the model's values overflow float32)")
+        }
+        let shape = [batch] + prepared.inputShape
+        let byK = Dictionary(uniqueKeysWithValues: zip(ks, results))
+        return cutoffs.map { NDArray(shape: shape, data: byK[$0]!) }
+    }
 
-        let walk = RelevanceWalk(graph: prepared, rules: rules, values: pass.values, saved: pass.saved)
+    /// The input relevance for each of the sorted cut-offs `ks`; with `diagnose` every step's
+    /// result is checked and the first non-finite one is an error naming its layer.
+    private func relevances(_ pass: ForwardPass, targets: [Int], cutoffs ks: [Int], diagnose: Bool) throws -> [[Float]] {
+        let batch = pass.batchSize
+        var walk = RelevanceWalk(graph: prepared, rules: rules, values: pass.values, saved: pass.saved)
+        walk.diagnose = diagnose
         let ctx = EngineContext(batch: batch, workspace: Workspace(), serial: false)
         var pending: RelevanceWalk.Pending = [prepared.logitValue: initialRelevance(pass, targets: targets)]
 
         // Shared part: normal rules from the top down to the lowest requested boundary,
         // remembering the state at each boundary.
-        let ks = Array(Set(cutoffs)).sorted()
         var snapshots: [Int: RelevanceWalk.Pending] = [:]
         var index = prepared.nodes.count - 1
         let lowest = ks.map(cutOff.boundary).min()!
@@ -159,9 +175,7 @@ public final class Explainer: @unchecked Sendable {
             }
             if let failure { throw failure }
         }
-        let shape = [batch] + prepared.inputShape
-        let byK = Dictionary(uniqueKeysWithValues: zip(ks, results.map { $0! }))
-        return cutoffs.map { NDArray(shape: shape, data: byK[$0]!) }
+        return results.map { $0! }
     }
 
     /// `one-hot(target) × logit` for every sample.

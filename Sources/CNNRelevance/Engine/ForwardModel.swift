@@ -49,6 +49,24 @@ public final class ForwardModel: @unchecked Sendable {
         let runner = ForwardRunner(graph: prepared, rules: rules, keep: keep)
         let (values, saved) = try runner.run(input: FloatBuffer(input.data), batch: batch, context: ctx)
         let logits = NDArray(shape: [batch, prepared.classes], data: values[prepared.logitValue]!.array)
+        if !logits.data.allSatisfy(\.isFinite) { throw nonFinite(input, batch: batch) }
         return (logits, values, saved)
+    }
+
+    /// Runs the pass again keeping every value and names the first layer whose output is not
+    /// finite (only reached when the logits are not).
+    private func nonFinite(_ input: NDArray, batch: Int) -> LRPError {
+        let ctx = EngineContext(batch: batch, workspace: Workspace(), serial: false)
+        let keepAll = Array(repeating: true, count: prepared.shapes.count)
+        let runner = ForwardRunner(graph: prepared, rules: plainRules, keep: keepAll)
+        if let (values, _) = try? runner.run(input: FloatBuffer(input.data), batch: batch, context: ctx) {
+            for node in prepared.nodes {
+                guard let v = values[node.output] else { continue }
+                if !UnsafeBufferPointer(start: v.pointer, count: v.count).allSatisfy(\.isFinite) {
+                    return LRPError("the model's output is not finite: layer \(node.name) (\(node.onnxOp)) overflows float32 on this input")
+                }
+            }
+        }
+        return LRPError("the model's output is not finite on this input")
     }
 }

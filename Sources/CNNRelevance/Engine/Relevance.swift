@@ -115,6 +115,14 @@ enum Relevance {
         }
     }
 
+    /// Whether every value is finite.
+    var isFinite: Bool {
+        switch self {
+        case .full(let b), .uniform(let b), .channelSum(let b):
+            return UnsafeBufferPointer(start: b.pointer, count: b.count).allSatisfy(\.isFinite)
+        }
+    }
+
     /// `s × R` in the same representation.
     func scaled(_ s: Float) -> Relevance {
         switch self {

@@ -13,6 +13,8 @@ struct RelevanceWalk {
     let values: [FloatBuffer?]
     /// Products the rules kept during the forward pass, by node index.
     let saved: [Int: SavedProducts]
+    /// Check every step's result and name the first layer whose relevance is not finite.
+    var diagnose = false
 
     typealias Pending = [Int: Relevance]
 
@@ -49,6 +51,7 @@ struct RelevanceWalk {
         guard result.count == node.inputs.count else {
             throw LRPError("internal error: \(node.name) returned \(result.count) relevances for \(node.inputs.count) inputs")
         }
+        if diagnose, result.contains(where: { !$0.isFinite }) { throw nonFinite(node, rule: rule, flat: flat) }
         for (k, part) in result.enumerated() { add(part, to: node.inputs[k], &pending, batch: ctx.batch) }
     }
 
@@ -67,5 +70,20 @@ struct RelevanceWalk {
         let layout = graph.layouts[0]
         guard let r = pending[0] else { return [Float](repeating: 0, count: batch * layout.count) }
         return r.array(layout, batch: batch)
+    }
+
+    /// The error for relevance that stops being finite at `node`, with what to change.
+    private func nonFinite(_ node: PreparedNode, rule: NodeRule, flat: Bool) -> LRPError {
+        var ruleName = flat ? "flat" : "its rule"
+        var advice = "check the model's weights and the rule parameters"
+        if !flat, case .mapping(let r) = rule {
+            ruleName = r.name
+            if let ab = r as? AlphaBetaRule.Prepared, ab.beta > 0 {
+                advice = "alpha-beta multiplies relevance by up to alpha + beta at every layer and overflowed float32 here; choose a smaller alpha and beta (alpha 2, beta 1 is the usual choice)"
+            } else if r.name == "z" {
+                advice = "the z rule divides by activations that sum to zero; use an epsilon above 0"
+            }
+        }
+        return LRPError("the relevance is not finite below layer \(node.name) (\(node.onnxOp), \(ruleName)): \(advice)")
     }
 }

@@ -19,6 +19,8 @@ struct ChannelAffineKind: LayerKind {
         guard affine.scale.count == c, affine.shift.count == c else {
             throw LRPError("\(io.label): \(affine.scale.count) scales / \(affine.shift.count) shifts for \(c) channels")
         }
+        try requireFinite(affine.scale, "scale", io)
+        try requireFinite(affine.shift, "shift", io)
         return ChannelAffineLayer(scale: FloatBuffer(affine.scale), shift: FloatBuffer(affine.shift))
     }
 }

@@ -43,6 +43,8 @@ struct ConvKind: LayerKind {
               c.bias == nil || c.bias!.count == c.outChannels else {
             throw LRPError("\(label): weight or bias size does not match the convolution's shape")
         }
+        try requireFinite(c.weight, "weight", io)
+        try requireFinite(c.bias ?? [], "bias", io)
         let oh = (input[1] + c.padTop + c.padBottom - c.dilationH * (c.kernelH - 1) - 1) / c.strideH + 1
         let ow = (input[2] + c.padLeft + c.padRight - c.dilationW * (c.kernelW - 1) - 1) / c.strideW + 1
         guard oh == output[1], ow == output[2] else {

@@ -17,6 +17,7 @@ struct LRNKind: LayerKind, PassThroughLayer {
     func lower(_ io: NodeShapes) throws -> any EngineLayer {
         try io.expectSameCount()
         guard size > 0 else { throw LRPError("\(io.label): LRN size must be positive") }
+        try requireFinite([alpha, beta, bias], "parameter", io)
         return self
     }
 

@@ -60,6 +60,14 @@ struct NodeShapes {
     }
 }
 
+/// Throws unless every parameter value is finite: a NaN or infinite weight would give
+/// meaningless maps without any error.
+func requireFinite(_ values: [Float], _ what: String, _ io: NodeShapes) throws {
+    if let i = values.firstIndex(where: { !$0.isFinite }) {
+        throw LRPError("\(io.label): \(what) \(i) is \(values[i]) (parameters must be finite)")
+    }
+}
+
 /// A checked, kernel-ready layer: its forward computation and its two relevance treatments.
 /// Inputs and outputs are whole batches in `[N, channels, spatial]` order.
 protocol EngineLayer: Sendable {

@@ -23,6 +23,8 @@ struct LinearKind: LayerKind {
         guard l.weight.count == l.inFeatures * l.outFeatures, l.bias == nil || l.bias!.count == l.outFeatures else {
             throw LRPError("\(io.label): weight or bias size does not match \(l.outFeatures)x\(l.inFeatures)")
         }
+        try requireFinite(l.weight, "weight", io)
+        try requireFinite(l.bias ?? [], "bias", io)
         let g = LrpConvGeometry(inChannels: Int32(l.inFeatures), inHeight: 1, inWidth: 1,
                                 outChannels: Int32(l.outFeatures), outHeight: 1, outWidth: 1,
                                 kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0,

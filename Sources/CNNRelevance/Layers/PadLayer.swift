@@ -27,6 +27,7 @@ struct PadKind: LayerKind, EngineLayer {
         guard input.count == 3, io.output == [input[0], input[1] + p.top + p.bottom, input[2] + p.left + p.right] else {
             throw LRPError("\(io.label): padding \(input) cannot give \(io.output)")
         }
+        try requireFinite([p.value], "padding value", io)
         return self
     }
 

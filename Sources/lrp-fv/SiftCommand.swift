@@ -26,6 +26,14 @@ struct SiftCommand: ParsableCommand {
     @Option(help: "Output .npy for the descriptors (N×128 float32).") var out: String
     @Option(help: "Output .npy for the frames (N×4 float32: x, y 0-based, bin size, norm).") var frames: String?
 
+    func validate() throws {
+        guard !out.isEmpty, frames?.isEmpty != true else { throw ValidationError("--out and --frames need file names") }
+        if let frames, URL(fileURLWithPath: frames).standardizedFileURL == URL(fileURLWithPath: out).standardizedFileURL {
+            throw ValidationError("--out and --frames name the same file \(out)")
+        }
+        guard windowSize.isFinite, windowSize > 0 else { throw LRPError("--window-size must be a positive number (got \(windowSize))") }
+    }
+
     func run() throws {
         guard binSize >= 1, step >= 1 else { throw LRPError("--bin-size and --step must be positive") }
         let img = try Image.load(URL(fileURLWithPath: image))

@@ -70,3 +70,15 @@ final class WorkflowTests: XCTestCase {
         assertLRPError(["the class list"]) { _ = try ModelLoading.parseClasses("") }
     }
 }
+
+extension WorkflowTests {
+    /// A class named twice (or an empty line among the names) is refused with the line numbers.
+    func testLabelFileWithDuplicateNamesIsRefused() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("labels-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try "cat\ndog\nCat\n".write(to: url, atomically: true, encoding: .utf8)
+        assertLRPError(["lines 1 and 3", "'Cat'"]) { _ = try ClassLabels.load(url) }
+        try "cat\n\ndog\n".write(to: url, atomically: true, encoding: .utf8)
+        assertLRPError(["line 2 is empty"]) { _ = try ClassLabels.load(url) }
+    }
+}

@@ -18,6 +18,14 @@ public struct ClassLabels: Sendable {
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard !lines.isEmpty else { throw LRPError("\(url.path): the label file is empty") }
+        // A name given twice would make "--target NAME" and the printed labels ambiguous.
+        var seen: [String: Int] = [:]
+        for (i, line) in lines.enumerated() {
+            guard !line.isEmpty else { throw LRPError("\(url.path): line \(i + 1) is empty (one class name per line)") }
+            if let first = seen.updateValue(i, forKey: line.lowercased()) {
+                throw LRPError("\(url.path): lines \(first + 1) and \(i + 1) name the same class '\(line)'")
+            }
+        }
         return ClassLabels(names: lines)
     }
 

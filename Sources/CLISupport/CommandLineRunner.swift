@@ -23,6 +23,10 @@ public enum CommandLineRunner {
 
     /// Runs `root` on `arguments` (the process arguments if nil) and returns the exit status.
     public static func status(_ root: any ParsableCommand.Type, arguments: [String]? = nil) -> Int32 {
+        // An interrupted run leaves no temporary files and no incomplete output sets.
+        PendingFiles.installInterruptHandlers { sig in
+            Stderr.error("interrupted (signal \(sig)); unfinished output removed")
+        }
         do {
             var command = try root.parseAsRoot(arguments)
             try command.run()

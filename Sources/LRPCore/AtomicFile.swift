@@ -18,13 +18,15 @@ public enum AtomicFile {
         let dir = url.deletingLastPathComponent()
         try ensureDirectory(dir)
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        PendingFiles.track(tmp)  // removed if the run is interrupted
         do {
             try produce(tmp)
         } catch {
             try? FileManager.default.removeItem(at: tmp)
+            PendingFiles.untrack([tmp])
             throw error
         }
-        if rename(tmp.path, url.path) != 0 {
+        if PendingFiles.rename(tmp, to: url) != 0 {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: tmp)
             throw LRPError("cannot write \(url.path): \(reason)")

@@ -99,9 +99,11 @@ public struct ExplanationWriter {
         }
         var written: [URL] = []
         do {
-            for (url, write) in files {
-                try write(url)
-                written.append(url)
+            try PendingFiles.writingSet {
+                for (url, write) in files {
+                    try write(url)
+                    written.append(url)
+                }
             }
         } catch {
             Self.remove(written)

@@ -30,10 +30,11 @@ public struct Shard: Equatable, Hashable, Sendable, CustomStringConvertible {
         try self.init(index: i, count: n)
     }
 
-    /// The shard a scheduler assigned through the environment: Slurm's `SLURM_ARRAY_TASK_ID` with
-    /// `SLURM_ARRAY_TASK_COUNT` (or `explicitCount`), or Kubernetes' `JOB_COMPLETION_INDEX` with
-    /// `explicitCount` (an indexed job does not export its completion count). Slurm task IDs
-    /// are taken relative to `SLURM_ARRAY_TASK_MIN` when set. Nil when neither is set.
+    /// The shard a scheduler assigned through the environment: Slurm's `SLURM_ARRAY_TASK_ID` is the
+    /// shard index (submit `--array=0-(n-1)`), with `explicitCount` or else `SLURM_ARRAY_TASK_COUNT`;
+    /// Kubernetes' `JOB_COMPLETION_INDEX` with `explicitCount` (an indexed job does not export its
+    /// completion count). Re-submitting some tasks (`--array=2`) makes Slurm report a count of 1,
+    /// so such a re-run needs the explicit count. Nil when neither variable is set.
     public static func fromEnvironment(_ env: [String: String], explicitCount: Int? = nil) throws -> Shard? {
         func number(_ key: String) throws -> Int? {
             guard let text = env[key] else { return nil }
@@ -43,11 +44,10 @@ public struct Shard: Equatable, Hashable, Sendable, CustomStringConvertible {
             return v
         }
         if let task = try number("SLURM_ARRAY_TASK_ID") {
-            let first = try number("SLURM_ARRAY_TASK_MIN") ?? 0
             guard let n = try explicitCount ?? number("SLURM_ARRAY_TASK_COUNT") else {
                 throw LRPError("SLURM_ARRAY_TASK_ID is set but the shard count is not (SLURM_ARRAY_TASK_COUNT or an explicit count)")
             }
-            return try Shard(index: task - first, count: n)
+            return try Shard(index: task, count: n)
         }
         if let index = try number("JOB_COMPLETION_INDEX") {
             guard let n = explicitCount else {

@@ -125,7 +125,7 @@ extension ShardManifest {
     /// of them, every item pending.
     public static func forImages(_ paths: [String], tool: String, command: String, model: URL, options: [String: String],
                                  shard: Shard) throws -> ShardManifest {
-        let sorted = paths.sorted()
+        let sorted = Array(Set(paths)).sorted()
         let items = shard.members(of: Array(sorted.indices)).map { Item(id: sorted[$0], position: $0) }
         return ShardManifest(tool: tool, command: command, modelSHA256: try SHA256.hex(file: model), options: options,
                              shard: shard, totalItems: sorted.count, items: items)

@@ -153,6 +153,15 @@ final class ShardCLITests: XCTestCase {
         try FileManager.default.removeItem(at: b1.appendingPathComponent("manifest.json"))
         assertErrorLine(try cnn(["merge", b1.path, "--out", out.path]), mentions: ["no shard manifest"], exitStatus: 1)
         assertErrorLine(try cnn(["merge", "--out", out.path]), mentions: ["no shard folders"], exitStatus: 2)
+        // a manifest whose shard index is out of range, or whose count is 0
+        let b0 = broken.appendingPathComponent("shard-0000-of-0002")
+        for (index, count, message) in [(5, 2, "out of range"), (0, 0, "at least 1")] {
+            var m = try manifest(b0)
+            m["shardIndex"] = index
+            m["shardCount"] = count
+            try JSONSerialization.data(withJSONObject: m).write(to: b0.appendingPathComponent("manifest.json"))
+            assertErrorLine(try cnn(["merge", b0.path, s1.path, "--out", out.path]), mentions: [message], exitStatus: 1)
+        }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 

@@ -41,6 +41,9 @@ public struct ShardManifest: Codable, Equatable, Sendable {
     public var version = currentVersion
     public var tool: String
     public var command: String
+    /// The full command line of the latest run of this shard (provenance).
+    public var commandLine = ([(CommandLine.arguments.first as NSString?)?.lastPathComponent ?? ""] + CommandLine.arguments.dropFirst())
+        .joined(separator: " ")
     /// SHA-256 of the model file (of the codebook for `encode`).
     public var modelSHA256: String
     /// Options that affect the results, as text.
@@ -91,7 +94,7 @@ public struct ShardManifest: Codable, Equatable, Sendable {
         var m = self
         m.recount()
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(try encoder.encode(m), to: folder.appendingPathComponent(Self.fileName))
     }
 

@@ -32,6 +32,7 @@ public final class ShardRun {
             }
             manifest = old
             manifest.context = fresh.context
+            manifest.commandLine = fresh.commandLine
         } else {
             manifest = fresh
         }
@@ -62,7 +63,10 @@ public final class ShardRun {
     /// Adds compute time (kept over re-runs).
     public func addSeconds(_ s: Double) { manifest.seconds += s }
 
-    public func save() throws { try manifest.write(to: folder) }
+    public func save() throws {
+        manifest.recount()
+        try manifest.write(to: folder)
+    }
 
     /// SHA-256 of files' contents one after the other; nil if one cannot be read.
     public static func checksum(files: [URL]) -> String? {

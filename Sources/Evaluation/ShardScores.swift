@@ -4,7 +4,8 @@ import LRPCore
 /// The per-image scores an `eval` shard keeps instead of a report: `scores.npy` (float32,
 /// shard items × classes, in the manifest's item order; rows of unfinished or failed items are
 /// NaN) beside the manifest, whose items carry the labels, ids and the SHA-256 of each row.
-/// Both files are rewritten atomically after every chunk of images (scores first).
+/// Both files are rewritten atomically as chunks of images finish, at most every 2 s and at the
+/// end (scores first, so the manifest never records a row the scores file lacks).
 public final class ShardScores {
     public static let fileName = "scores.npy"
     public enum Outcome { case scores([Float]), failed(String) }
@@ -53,12 +54,19 @@ public final class ShardScores {
                 }
             }
             run.addSeconds(Date().timeIntervalSince(started))
-            try save()
+            try saveIfDue()
             done += part.count
             progress?(ProgressEvent(stage: "scores", done: done, total: total,
                                     detail: "shard \(try run.manifest.shard), \(run.manifest.counts.failed) failed"))
         }
-        if todo.isEmpty { try save() }
+        try save()
+    }
+
+    private var lastSave = Date()
+
+    /// Saves at most every 2 s (a large shard's files are not rewritten for every chunk).
+    private func saveIfDue() throws {
+        if Date().timeIntervalSince(lastSave) >= 2 { try save() }
     }
 
     public func save() throws {
@@ -67,6 +75,7 @@ public final class ShardScores {
         try AtomicFile.write(NPY.encode(NDArray(shape: [rows.count, classCount], data: data)),
                              to: run.folder.appendingPathComponent(Self.fileName))
         try run.save()
+        lastSave = Date()
     }
 }
 

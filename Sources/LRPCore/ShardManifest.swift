@@ -134,16 +134,3 @@ extension ShardManifest {
                              shard: shard, totalItems: sorted.count, items: items)
     }
 }
-
-extension ShardRun {
-    /// Records an explained image: its files (named relative to the shard folder) and their checksum.
-    public func markExplained(_ input: URL, files: [URL]) throws {
-        let id = input.path
-        guard let i = manifest.items.firstIndex(where: { URL(fileURLWithPath: $0.id).path == id }) else {
-            throw LRPError("internal: \(id) is not an item of this shard")
-        }
-        guard let sum = Self.checksum(files: files) else { throw LRPError("cannot read back the outputs of \(id)") }
-        markDone(i, checksum: sum, files: files.map(\.lastPathComponent))
-        try save()
-    }
-}

@@ -8,6 +8,9 @@ public final class ShardRun {
     public private(set) var manifest: ShardManifest
     /// Set when an unreadable manifest was replaced (for a warning).
     public private(set) var restartNote: String?
+    /// Explain outputs: which item owns each file name (built on first use).
+    private var fileOwners: [String: Int]?
+    private var lastSave = Date.distantPast
 
     /// - Parameters:
     ///   - output: the run's output folder; the shard works in its subfolder.
@@ -36,6 +39,7 @@ public final class ShardRun {
         } else {
             manifest = fresh
         }
+        manifest.recount()
     }
 
     /// Indices (into `manifest.items`) still to do: pending, failed (tried again), and done items
@@ -44,15 +48,29 @@ public final class ShardRun {
         manifest.items.indices.filter { manifest.items[$0].status != .done || !verify($0) }
     }
 
+    /// Sets an item's status, keeping the counts current.
+    private func setStatus(_ index: Int, _ status: ShardManifest.Status) {
+        func add(_ s: ShardManifest.Status, _ d: Int) {
+            switch s {
+            case .done: manifest.counts.done += d
+            case .failed: manifest.counts.failed += d
+            case .pending: manifest.counts.pending += d
+            }
+        }
+        add(manifest.items[index].status, -1)
+        manifest.items[index].status = status
+        add(status, 1)
+    }
+
     public func markDone(_ index: Int, checksum: String, files: [String]? = nil) {
-        manifest.items[index].status = .done
+        setStatus(index, .done)
         manifest.items[index].checksum = checksum
         manifest.items[index].files = files
         manifest.items[index].error = nil
     }
 
     public func markFailed(_ index: Int, error: String) {
-        manifest.items[index].status = .failed
+        setStatus(index, .failed)
         manifest.items[index].checksum = nil
         manifest.items[index].files = nil
         manifest.items[index].error = error
@@ -66,6 +84,36 @@ public final class ShardRun {
     public func save() throws {
         manifest.recount()
         try manifest.write(to: folder)
+        lastSave = Date()
+    }
+
+    /// Saves if the last save is more than `interval` seconds old: a large manifest is not
+    /// rewritten for every item; a kill loses at most that much recorded work (it is redone).
+    public func saveIfDue(interval: TimeInterval = 2) throws {
+        if Date().timeIntervalSince(lastSave) >= interval { try save() }
+    }
+
+    /// Records an explained image: its files (named relative to the shard folder) and their checksum.
+    /// - Throws: `LRPError` if another image of the shard already owns one of the file names
+    ///   (two images with the same file name would overwrite each other's outputs).
+    public func markExplained(_ input: URL, files: [URL]) throws {
+        let id = input.path
+        guard let i = manifest.items.firstIndex(where: { URL(fileURLWithPath: $0.id).path == id }) else {
+            throw LRPError("internal: \(id) is not an item of this shard")
+        }
+        if fileOwners == nil {
+            var owners: [String: Int] = [:]
+            for (k, item) in manifest.items.enumerated() where item.status == .done { for f in item.files ?? [] { owners[f] = k } }
+            fileOwners = owners
+        }
+        let names = files.map(\.lastPathComponent)
+        if let clash = names.compactMap({ fileOwners?[$0] }).first(where: { $0 != i }) {
+            throw LRPError("\(id) and \(manifest.items[clash].id) give the same output file names in \(folder.path); a sharded explain needs distinct image file names")
+        }
+        guard let sum = Self.checksum(files: files) else { throw LRPError("cannot read back the outputs of \(id)") }
+        markDone(i, checksum: sum, files: names)
+        for n in names { fileOwners?[n] = i }
+        try saveIfDue()
     }
 
     /// SHA-256 of files' contents one after the other; nil if one cannot be read.

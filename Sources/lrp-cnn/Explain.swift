@@ -107,6 +107,8 @@ struct Explain: ParsableCommand {
             todo = pending.map { .image(URL(fileURLWithPath: $0)) }
             try shardRun.save()
         }
+        // What was recorded is kept even when a later image fails.
+        defer { try? shardRun?.save() }
         let progress = ProgressPrinter().handler
         if !todo.isEmpty { try run.run(todo) { sample in
             if let shardRun {

@@ -58,6 +58,7 @@ struct ExplainCommand: ParsableCommand {
             let todo = shardRun.todo(verify: shardRun.filesMatch).map { shardRun.manifest.items[$0].id }
             print("shard \(shardRun.manifest.shardIndex)/\(shardRun.manifest.shardCount): \(todo.count) to do of \(shardRun.manifest.items.count)")
             try shardRun.save()
+            defer { try? shardRun.save() }
             let progress = ProgressPrinter().handler
             for id in todo {
                 let url = URL(fileURLWithPath: id)

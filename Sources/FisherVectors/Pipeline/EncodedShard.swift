@@ -6,8 +6,9 @@ import LRPCore
 /// `fisher-vectors.npy` in the shard folder, a NumPy array of dtype `<f2` (little-endian
 /// binary16), shape [shard items, cells·2·K·D], row r = the manifest's item r (zeros for a failed
 /// image). The file is created at full size and each row is written in place; the manifest
-/// (labels, ids, SHA-256 of each row's bytes) is saved after the rows of every chunk are on disk,
-/// so a torn row is caught by its checksum and encoded again.
+/// (labels, ids, SHA-256 of each row's bytes) is saved at most every 2 s and at the end, each time
+/// after the rows it records are synced to disk; a torn row is caught by its checksum and encoded
+/// again.
 public enum EncodedShard {
     public static let fileName = "fisher-vectors.npy"
 
@@ -43,6 +44,7 @@ public enum EncodedShard {
         var done = total - todo.count
         if todo.isEmpty { progress?(ProgressEvent(stage: "encode", done: total, total: total, detail: "already complete")) }
         let chunk = 8 * Parallel.workerCount
+        var lastSave = Date()
         for start in stride(from: 0, to: todo.count, by: chunk) {
             let part = Array(todo[start..<min(todo.count, start + chunk)])
             let started = Date()
@@ -54,7 +56,6 @@ public enum EncodedShard {
                     return try file.write(row: i, vector)
                 })
             }
-            try file.sync()
             for (k, i) in part.enumerated() {
                 switch outcomes.get(k)! {
                 case .success(let sum): run.markDone(i, checksum: sum)
@@ -63,14 +64,18 @@ public enum EncodedShard {
                     run.markFailed(i, error: skipLine(all[items[i].position].url, e))
                 }
             }
-            try file.sync()
             run.addSeconds(Date().timeIntervalSince(started))
-            try run.save()
+            if Date().timeIntervalSince(lastSave) >= 2 {
+                try file.sync()
+                try run.save()
+                lastSave = Date()
+            }
             done += part.count
             progress?(ProgressEvent(stage: "encode", done: done, total: total,
                                     detail: "shard \(shard), \(run.manifest.counts.failed) failed"))
         }
-        if todo.isEmpty { try run.save() }
+        try file.sync()
+        try run.save()
         return run
     }
 

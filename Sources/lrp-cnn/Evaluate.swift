@@ -25,8 +25,10 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Dataset layout: imagenet or voc.")
     var layout: DatasetLayout = .imagenet
 
-    @Option(help: "Report file (JSON).")
+    @Option(help: "Report file (JSON); with a shard, the output folder that gets the shard's folder.")
     var out: String
+
+    @OptionGroup var shardOptions: ShardOptions
 
     @Option(help: "Images per forward batch.")
     var batch: Int = 16
@@ -37,6 +39,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
+        let shard = try shardOptions.resolve()
         let data = try Dataset.load(root: URL(fileURLWithPath: dataset), layout: layout, split: split)
         SkipReport.print("skipped dataset entries", data.warnings)
         let loaded = try modelOptions.load()
@@ -44,6 +47,17 @@ struct Evaluate: ParsableCommand {
         let outputs = graph.valueShapes[graph.output.index][0]
         guard outputs == data.classes.count else {
             throw LRPError("the model has \(outputs) outputs but the dataset has \(data.classes.count) classes; map them with --classes (one model class per dataset class, in sorted class order)")
+        }
+        if let shard {
+            let options = ["dataset": dataset, "split": split, "layout": layout.rawValue, "classes": modelOptions.classes ?? "",
+                           "preprocess": modelOptions.preprocess.rawValue, "crop": modelOptions.crop.rawValue,
+                           "size": "\(graph.inputShape[1])x\(graph.inputShape[2])"]
+            let run = try CNNEvaluator.evaluateShard(
+                graph: graph, model: modelURL, modelName: modelURL.path, options: options, dataset: data,
+                preprocessing: modelOptions.preprocessing(for: graph), batchSize: batch, shard: shard,
+                output: URL(fileURLWithPath: out), progress: ProgressPrinter().handler)
+            ShardReports.summary(run)
+            return
         }
         let result = try CNNEvaluator.evaluate(graph: graph, modelName: modelURL.path, dataset: data,
                                                preprocessing: modelOptions.preprocessing(for: graph), batchSize: batch,

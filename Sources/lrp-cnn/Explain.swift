@@ -55,6 +55,8 @@ struct Explain: ParsableCommand {
     @Option(help: "Images per forward/relevance batch.")
     var batch: Int = 8
 
+    @OptionGroup var shardOptions: ShardOptions
+
     func validate() throws {
         guard !images.isEmpty || !inputNpy.isEmpty else { throw ValidationError("no input: give image files or --input-npy FILE") }
         guard !out.isEmpty else { throw ValidationError("--out needs a folder name") }
@@ -66,6 +68,8 @@ struct Explain: ParsableCommand {
     }
 
     func run() throws {
+        let shard = try shardOptions.resolve()
+        if shard != nil, !inputNpy.isEmpty { throw ValidationError("--shard applies to image files, not --input-npy") }
         let sources = inputSources(images: images, npy: inputNpy)
         // Cheap checks first: a missing file is reported before the model is loaded.
         for s in sources where !FileManager.default.fileExists(atPath: s.url.path) {
@@ -82,15 +86,33 @@ struct Explain: ParsableCommand {
         let plan = try rulePlan(preprocessing, ruleMap: ruleMap)
         try withRulesContext { try plan.validate(against: graph) }
         let (cutoffs, sweep) = cutoff.values(maxK: graph.mappingLayerCount)
+        var shardRun: ShardRun?
+        if let shard {
+            let options = try shardOptionValues(cutoffs: cutoffs, inputShape: graph.inputShape)
+            shardRun = try ShardRun(output: URL(fileURLWithPath: out), fresh: try ShardManifest.forImages(
+                images, tool: "lrp-cnn", command: "explain", model: modelURL, options: options, shard: shard))
+        }
         let settings = ExplainSettings(
             plan: plan, cutoffs: cutoffs, isSweep: sweep, target: TargetChoice(parsing: target), labels: labels,
             preprocessing: preprocessing, colormap: colormap, batchSize: batch,
-            outputDirectory: URL(fileURLWithPath: out), modelName: modelURL.path)
+            outputDirectory: shardRun?.folder ?? URL(fileURLWithPath: out), modelName: modelURL.path)
         let run = try OptionErrors.naming(["cut-off": "--cutoff", "batch size": "--batch", "the selected classes": "--classes"]) {
             try ExplainRun(graph: graph, settings: settings)
         }
         var count = 0, files = 0
-        try run.run(sources) { sample in
+        var todo = sources
+        if let shardRun {
+            let pending = shardRun.todo(verify: shardRun.filesMatch).map { shardRun.manifest.items[$0].id }
+            print("shard \(shardRun.manifest.shardIndex)/\(shardRun.manifest.shardCount): \(pending.count) to do of \(shardRun.manifest.items.count)")
+            todo = pending.map { .image(URL(fileURLWithPath: $0)) }
+            try shardRun.save()
+        }
+        let progress = ProgressPrinter().handler
+        if !todo.isEmpty { try run.run(todo) { sample in
+            if let shardRun {
+                try shardRun.markExplained(sample.source, files: sample.files)
+                progress(ProgressEvent(stage: "explain", done: shardRun.manifest.counts.done, total: shardRun.manifest.items.count))
+            }
             count += 1
             files += sample.files.count
             let name = sample.source.lastPathComponent + (sample.sampleIndex.map { "[\($0)]" } ?? "")
@@ -99,8 +121,32 @@ struct Explain: ParsableCommand {
             print("\(name): target \(sample.target.label) (\(sample.target.classIndex)), logit \(String(format: "%.4g", sample.target.logit)), relevance sum \(sums)")
             let stem = sweep ? "\(sample.stem).cutoff-{\(cutoffs.first!)..\(cutoffs.last!)}" : sample.stem
             print("  -> \(settings.outputDirectory.path)/\(stem).{heatmap.png, overlay.png, relevance.npy, heatmap.npy, json}")
-        }
+        } }
+        if let shardRun { ShardReports.summary(shardRun) }
         print("wrote \(files) files for \(count) input\(count == 1 ? "" : "s") to \(settings.outputDirectory.path)")
+    }
+
+    /// The options that affect an explanation, recorded in a shard's manifest.
+    private func shardOptionValues(cutoffs: [Int], inputShape: [Int]) throws -> [String: String] {
+        func text<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "" }
+        func hash(_ path: String?) throws -> String { try path.map { try SHA256.hex(file: URL(fileURLWithPath: $0)) } ?? "" }
+        var o: [String: String] = [:]
+        o["preset"] = preset.rawValue
+        o["epsilon"] = text(epsilon)
+        o["alpha"] = text(alpha)
+        o["beta"] = text(beta)
+        o["first-layer"] = text(firstLayer?.rawValue)
+        o["maxpool"] = maxPool.rawValue
+        o["rules"] = try hash(rules)
+        o["cutoff"] = "\(cutoffs)"
+        o["target"] = target
+        o["colormap"] = colormap.rawValue
+        o["classes"] = text(modelOptions.classes)
+        o["labels"] = try hash(modelOptions.labels)
+        o["preprocess"] = modelOptions.preprocess.rawValue
+        o["crop"] = modelOptions.crop.rawValue
+        o["size"] = "\(inputShape[1])x\(inputShape[2])"
+        return o
     }
 
     /// Errors of the rule file, prefixed with `--rules FILE:`.

@@ -12,7 +12,7 @@ struct LRPCNN: ParsableCommand {
             Without --model the bundled ImageNet MobileNetV2 is used: Models/mobilenet_v2.onnx and \
             Models/imagenet_classes.txt, looked up in $LRP_MODELS, ./Models, then Models/ above the executable.
             """,
-        subcommands: [Explain.self, Layers.self, Predict.self, Evaluate.self],
+        subcommands: [Explain.self, Layers.self, Predict.self, Evaluate.self, Merge.self],
         defaultSubcommand: nil
     )
 }

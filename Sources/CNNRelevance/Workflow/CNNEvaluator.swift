@@ -39,15 +39,56 @@ public enum CNNEvaluator {
         guard !scores.isEmpty else { throw LRPError("no readable images in the dataset") }
         let report = EvaluationReport(classes: dataset.classes, classNames: dataset.classNames, scores: scores, labels: labels)
         let seconds = Date().timeIntervalSince(start)
-        var json = report.json
-        json["model"] = modelName
-        json["dataset"] = dataset.root.path
-        json["split"] = dataset.split
-        json["layout"] = dataset.layout.rawValue
-        json["skippedImages"] = failures.count
-        json["seconds"] = seconds
-        if let classes = graph.outputClasses { json["modelClasses"] = classes }
-        json["input"] = preprocessing.summary
+        let json = reportJSON(report, context: reportContext(graph: graph, modelName: modelName, dataset: dataset,
+                                                             preprocessing: preprocessing),
+                              skippedImages: failures.count, seconds: seconds)
         return Result(report: report, skippedImages: failures, datasetWarnings: dataset.warnings, seconds: seconds, json: json)
+    }
+
+    /// The report's fields besides the scores: model, dataset, split, layout, model classes, input.
+    public static func reportContext(graph: Graph, modelName: String, dataset: Dataset, preprocessing: Preprocessing) -> [String: Any] {
+        var json: [String: Any] = ["model": modelName, "dataset": dataset.root.path, "split": dataset.split,
+                                   "layout": dataset.layout.rawValue, "input": preprocessing.summary]
+        if let classes = graph.outputClasses { json["modelClasses"] = classes }
+        return json
+    }
+
+    /// The JSON report (the same for an unsharded run and merged shards).
+    public static func reportJSON(_ report: EvaluationReport, context: [String: Any], skippedImages: Int, seconds: Double) -> [String: Any] {
+        var json = report.json
+        for (k, v) in context { json[k] = v }
+        json["skippedImages"] = skippedImages
+        json["seconds"] = seconds
+        return json
+    }
+
+    /// One shard of an evaluation (docs/DESIGN.md §9): scores the shard's images that are not
+    /// done yet into `<output>/<shard folder>/` (`ShardScores`), resuming a previous run.
+    /// - Returns: the shard's run (manifest and folder).
+    public static func evaluateShard(graph: Graph, model: URL, modelName: String, options: [String: String], dataset: Dataset,
+                                     preprocessing: Preprocessing, batchSize: Int, shard: Shard, output: URL,
+                                     progress: ProgressHandler? = nil) throws -> ShardRun {
+        let outputs = graph.valueShapes[graph.output.index][0]
+        guard outputs == dataset.classes.count else {
+            throw LRPError("the model has \(outputs) outputs but the dataset has \(dataset.classes.count) classes (one model output per dataset class, in sorted class order)")
+        }
+        let context: [String: JSONValue] = [
+            "classes": try JSONValue(any: dataset.classes), "classNames": try JSONValue(any: dataset.classNames),
+            "report": try JSONValue(any: reportContext(graph: graph, modelName: modelName, dataset: dataset, preprocessing: preprocessing)),
+        ]
+        let items = shard.members(of: Array(dataset.items.indices)).map {
+            ShardManifest.Item(id: dataset.items[$0].id, position: $0, labels: dataset.items[$0].labels)
+        }
+        let fresh = ShardManifest(tool: "lrp-cnn", command: "eval", modelSHA256: try SHA256.hex(file: model), options: options,
+                                  shard: shard, totalItems: dataset.items.count, context: context, items: items)
+        let run = try ShardRun(output: output, fresh: fresh)
+        let scorer = try BatchScoring(graph: graph)
+        try ShardScores(run: run, classCount: outputs).complete(chunkSize: batchSize * 4, progress: progress) { indices in
+            let urls = indices.map { dataset.items[run.manifest.items[$0].position].url }
+            let (rows, failures) = try scorer.logits(images: urls, preprocessing: preprocessing, batchSize: batchSize, progress: nil)
+            var messages = failures.makeIterator()
+            return rows.map { row in row.map { .scores($0) } ?? .failed(messages.next() ?? "unreadable image") }
+        }
+        return run
     }
 }

@@ -68,7 +68,7 @@ public final class ExplainRun {
     }
 
     /// Explains every source; `onSample` is called after each sample's files are written.
-    public func run(_ sources: [InputSource], onSample: (ExplainedSample) -> Void) throws {
+    public func run(_ sources: [InputSource], onSample: (ExplainedSample) throws -> Void) throws {
         guard !sources.isEmpty else { throw LRPError("no input images given") }
         // Pass 1: read and check every input (a corrupt file stops the run before any output).
         // Inputs are kept when they fit in memory, otherwise read again per batch.
@@ -109,7 +109,7 @@ public final class ExplainRun {
     }
 
     private func explainBatch(_ inputs: [PreparedInput], taken: inout Set<String>,
-                              onSample: (ExplainedSample) -> Void) throws {
+                              onSample: (ExplainedSample) throws -> Void) throws {
         let start = Date()
         let pass = try explainer.forward(InputPreparation.batch(inputs, graph: graph))
         let classes = pass.logits.shape.last ?? 0
@@ -146,7 +146,7 @@ public final class ExplainRun {
             }
             // A sample's output is all its sets or nothing (earlier samples stay complete).
             let written = try ExplanationWriter(colormap: settings.colormap).write(sets)
-            onSample(ExplainedSample(source: input.source, sampleIndex: input.sampleIndex, stem: stem, target: target,
+            try onSample(ExplainedSample(source: input.source, sampleIndex: input.sampleIndex, stem: stem, target: target,
                                      relevanceSums: sums, files: written))
         }
     }

@@ -17,7 +17,10 @@ bin="${LRP_BIN:-$repo/.build/debug}"
 [ -x "$bin/lrp-cnn" ] || bin="$repo/.build/release"
 for t in lrp-cnn lrp-fv; do [ -x "$bin/$t" ] || { echo "test-slurm: $bin/$t not built" >&2; echo "Slurm: 0 passed, 1 failed"; exit 1; }; done
 work="$(mktemp -d "${TMPDIR:-/tmp}/lrp-slurm-test.XXXXXX")"
+chmod 755 "$work"   # the munge daemon runs as user munge and must reach its socket folder inside
 export LRP_SLURM_DIR="${LRP_SLURM_DIR:-$work/cluster}"
+# Ports other than Slurm's defaults, so that the test neither meets nor disturbs another cluster.
+export LRP_SLURM_PORT="${LRP_SLURM_PORT:-16817}"
 started=0 passed=0 failed=0
 cleanup() {
   # Nothing is left running: cancel our jobs, stop the daemons we started, remove the files.

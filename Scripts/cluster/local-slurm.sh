@@ -98,11 +98,11 @@ start() {
     local as=(); [ "$muser" != "$(id -un)" ] && as=(runuser -u "$muser" --)
     "${as[@]}" $sbin/munged --key-file="$state/munge-key/munge.key" --socket="$state/munge/munge.socket" \
       --pid-file="$state/munge/munged.pid" --log-file="$state/munge/munged.log" \
-      --seed-file="$state/munge-key/munged.seed" || { log "error: munged failed to start"; tail -5 "$state/munge/munged.log" >&2 || true; return 1; }
+      --seed-file="$state/munge-key/munged.seed" || { log "error: munged failed to start"; tail -n 5 "$state/munge/munged.log" >&2 || true; return 1; }
   fi
   export SLURM_CONF="$conf"
-  running "$state/slurmctld.pid" || $sbin/slurmctld -f "$conf" -i || { log "error: slurmctld failed"; tail -20 "$state/slurmctld.log" >&2; return 1; }
-  running "$state/slurmd.pid" || $sbin/slurmd -f "$conf" -N "$node" || { log "error: slurmd failed"; tail -20 "$state/slurmd.log" >&2; return 1; }
+  running "$state/slurmctld.pid" || $sbin/slurmctld -f "$conf" -i || { log "error: slurmctld failed"; tail -n 20 "$state/slurmctld.log" >&2; return 1; }
+  running "$state/slurmd.pid" || $sbin/slurmd -f "$conf" -N "$node" || { log "error: slurmd failed"; tail -n 20 "$state/slurmd.log" >&2; return 1; }
   # Wait (up to 30 s) until the node accepts work.
   local i
   for i in $(seq 60); do
@@ -112,7 +112,7 @@ start() {
     sleep 0.5
   done
   log "error: node did not become idle: $(sinfo -h -N -o '%N %T %E' 2>&1)"
-  tail -20 "$state/slurmctld.log" "$state/slurmd.log" >&2
+  tail -n 20 "$state/slurmctld.log" "$state/slurmd.log" >&2
   return 1
 }
 

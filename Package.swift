@@ -57,7 +57,7 @@ let package = Package(
         ], exclude: ["Rules/RuleMapFile.md"]),
         .target(name: "Evaluation", dependencies: ["LRPCore"]),
         .target(name: "FisherVectors", dependencies: ["LRPCore", "CKernels", "COpenBLAS", "Evaluation"],
-                exclude: ["Model/ModelFile.md"]),
+                exclude: ["Model/ModelFile.md", "Model/EncodedShards.md"]),
 
         // MARK: executables (argument parsing and printing only)
         // What the three executables share: the error runner and exit statuses, stderr

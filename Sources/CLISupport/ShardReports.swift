@@ -5,6 +5,7 @@ import LRPCore
 public enum ShardReports {
     /// One line per shard run: what it did and where.
     public static func summary(_ run: ShardRun) {
+        if let note = run.restartNote { Stderr.line("warning: \(note)") }
         let c = run.manifest.counts
         print("shard \(run.manifest.shardIndex)/\(run.manifest.shardCount): \(c.done) done, \(c.failed) failed, \(c.pending) pending of \(c.items) (\(run.manifest.totalItems) in all) in \(run.folder.path)")
     }

@@ -6,6 +6,8 @@ import Foundation
 public final class ShardRun {
     public let folder: URL
     public private(set) var manifest: ShardManifest
+    /// Set when an unreadable manifest was replaced (for a warning).
+    public private(set) var restartNote: String?
 
     /// - Parameters:
     ///   - output: the run's output folder; the shard works in its subfolder.
@@ -16,7 +18,12 @@ public final class ShardRun {
         let shard = try fresh.shard
         folder = output.appendingPathComponent(shard.folderName)
         try AtomicFile.ensureDirectory(folder)
-        if FileManager.default.fileExists(atPath: folder.appendingPathComponent(ShardManifest.fileName).path) {
+        let path = folder.appendingPathComponent(ShardManifest.fileName).path
+        if FileManager.default.fileExists(atPath: path), (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))) == nil {
+            // Not JSON at all (a truncated file): nothing of it can be trusted; start over.
+            restartNote = "\(path) was unreadable; the shard starts over"
+            manifest = fresh
+        } else if FileManager.default.fileExists(atPath: path) {
             let old = try ShardManifest.read(from: folder)
             guard old.sameRun(as: fresh) else {
                 let what = old.modelSHA256 != fresh.modelSHA256 ? "another model"

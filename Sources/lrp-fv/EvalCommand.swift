@@ -15,19 +15,39 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Split to evaluate.") var split = "val"
     @Option(help: "Dataset layout: imagenet or voc.") var layout: DatasetLayout = .imagenet
     @Option(help: "Also write the results as JSON to this file.") var json: String?
+    @Option(help: "With a shard: the output folder that gets the shard's folder (scores and manifest).") var out: String?
+    @OptionGroup var shardOptions: ShardOptions
 
     func run() throws {
-        let m = try ModelFile.read(try ModelArgument.resolve(model, bundled: bundledFisherModel))
+        let shard = try shardOptions.resolve()
+        if shard != nil, out == nil { throw ValidationError("a sharded eval needs --out DIR for the shard's scores") }
+        let modelURL = try ModelArgument.resolve(model, bundled: bundledFisherModel)
+        let m = try ModelFile.read(modelURL)
         let data = try Dataset.load(root: URL(fileURLWithPath: dataset), layout: layout, split: split)
         SkipReport.print("skipped dataset entries", data.warnings)
         let printer = ProgressPrinter()
+        if let shard, let out {
+            let context: [String: JSONValue] = ["report": try JSONValue(any: ["dataset": dataset, "split": split, "datasetWarnings": data.warnings])]
+            let run = try FisherVectorEvaluator.evaluateShard(
+                model: m, modelURL: modelURL, options: ["dataset": dataset, "split": split, "layout": layout.rawValue],
+                dataset: data, context: context, shard: shard, output: URL(fileURLWithPath: out), progress: printer.handler)
+            ShardReports.summary(run)
+            return
+        }
         let result = try FisherVectorEvaluator.evaluate(model: m, dataset: data, progress: printer.handler)
         SkipReport.print("skipped images", result.skippedImages)
-        print(result.report.table(title: "Fisher-vector classifier on \(dataset) (\(split))"))
+        try EvalCommand.report(result.report, skippedImages: result.skippedImages, datasetWarnings: result.datasetWarnings,
+                               dataset: dataset, split: split, json: json)
+    }
+
+    /// Prints the table and writes the JSON report (the same for an unsharded run and merged shards).
+    static func report(_ report: EvaluationReport, skippedImages: [String], datasetWarnings: [String], dataset: String,
+                       split: String, json: String?) throws {
+        print(report.table(title: "Fisher-vector classifier on \(dataset) (\(split))"))
         if let json {
-            var object = result.report.json
-            object["skippedImages"] = result.skippedImages
-            object["datasetWarnings"] = result.datasetWarnings
+            var object = report.json
+            object["skippedImages"] = skippedImages
+            object["datasetWarnings"] = datasetWarnings
             object["dataset"] = dataset
             object["split"] = split
             try AtomicFile.write(try JSONOutput.encode(object), to: URL(fileURLWithPath: json))

@@ -27,6 +27,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Epsilon of the Fisher-vector step (sum-pooled scale).") var epsilon: Float = 100
     @Option(name: .customLong("pca-epsilon"), help: "Epsilon of the PCA step (descriptor scale 0…255).") var pcaEpsilon: Float = 100
     @Option(help: "Colour map: lrp or bwr.") var colormap: Colormap = .lrp
+    @OptionGroup var shardOptions: ShardOptions
 
     func validate() throws {
         guard !out.isEmpty else { throw ValidationError("--out needs a folder name") }
@@ -36,13 +37,36 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let m = try ModelFile.read(try ModelArgument.resolve(model, bundled: bundledFisherModel))
+        let shard = try shardOptions.resolve()
+        let modelURL = try ModelArgument.resolve(model, bundled: bundledFisherModel)
+        let m = try ModelFile.read(modelURL)
         let resolutions: [FisherResolution] = resolution == .both ? [.descriptor, .bin]
             : [resolution == .bin ? .bin : .descriptor]
+        var shardRun: ShardRun?
+        if let shard {
+            let options = ["resolution": resolution.rawValue, "target": target, "epsilon": "\(epsilon)",
+                           "pca-epsilon": "\(pcaEpsilon)", "colormap": colormap.rawValue]
+            shardRun = try ShardRun(output: URL(fileURLWithPath: out), fresh: try ShardManifest.forImages(
+                images, tool: "lrp-fv", command: "explain", model: modelURL, options: options, shard: shard))
+        }
         let settings = FisherExplainSettings(
             target: target.lowercased() == "auto" ? nil : target, resolutions: resolutions, epsilon: epsilon,
-            pcaEpsilon: pcaEpsilon, colormap: colormap, outputDirectory: URL(fileURLWithPath: out))
+            pcaEpsilon: pcaEpsilon, colormap: colormap, outputDirectory: shardRun?.folder ?? URL(fileURLWithPath: out))
         let run = try OptionErrors.naming(["target class": "--target"]) { try FisherExplainRun(model: m, settings: settings) }
+        if let shardRun {
+            // One image at a time, each recorded as soon as its files are written.
+            let todo = shardRun.todo(verify: shardRun.filesMatch).map { shardRun.manifest.items[$0].id }
+            print("shard \(shardRun.manifest.shardIndex)/\(shardRun.manifest.shardCount): \(todo.count) to do of \(shardRun.manifest.items.count)")
+            try shardRun.save()
+            let progress = ProgressPrinter().handler
+            for id in todo {
+                let url = URL(fileURLWithPath: id)
+                for e in try run.run([url]) { try shardRun.markExplained(url, files: e.files) }
+                progress(ProgressEvent(stage: "explain", done: shardRun.manifest.counts.done, total: shardRun.manifest.items.count))
+            }
+            ShardReports.summary(shardRun)
+            return
+        }
         let explained = try run.run(images.map { URL(fileURLWithPath: $0) })
         for e in explained {
             Stderr.line("\(e.input.relativePath): predicted \(e.predictedName), explaining \(e.targetName) (score \(String(format: "%.4f", e.score)))")

@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
         vectors are kept as float16 in a memory-mapped scratch file (see --scratch-dir).
         """)
 
-    @Option(help: "Dataset root folder.") var dataset: String
+    @Option(help: "Dataset root folder (not with --features).") var dataset: String?
     @Option(help: "Dataset layout: imagenet (<split>/<class>/*.JPEG) or voc.") var layout: DatasetLayout = .imagenet
     @Option(help: "Split to train on.") var split = "train"
     @Option(help: "Output model file (.safetensors).") var out: String
@@ -40,6 +40,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("scratch-dir"), help: "Folder for the float16 training-vector file (default: the temporary folder).") var scratchDir: String?
     @Flag(name: .customLong("in-memory"), help: "Keep the training vectors in memory instead of a scratch file.") var inMemory = false
     @Option(help: "Storage of the SVM weights in the model file: float32 or float16.") var weights: ModelFile.WeightPrecision = .float32
+    @Flag(name: .customLong("codebook-only"), help: "Fit only the PCA and GMM and write them to --out as a codebook for 'lrp-fv encode'.") var codebookOnly = false
+    @Option(help: "Codebook of the encoded shards (with --features).") var codebook: String?
+    @Option(parsing: .upToNextOption, help: "Train the SVMs from 'lrp-fv encode' output folders or shard folders instead of a dataset (needs --codebook).") var features: [String] = []
 
     func validate() throws {
         guard !out.isEmpty else { throw ValidationError("--out needs a file name") }
@@ -47,6 +50,13 @@ struct TrainCommand: ParsableCommand {
             throw LRPError("iteration, epoch and sample counts must be positive")
         }
         if let m = maxImagesPerClass, m < 1 { throw LRPError("--max-images-per-class must be positive") }
+        if features.isEmpty {
+            guard dataset != nil else { throw ValidationError("missing --dataset (or --features with --codebook)") }
+            guard codebook == nil else { throw ValidationError("--codebook goes with --features") }
+        } else {
+            guard dataset == nil, !codebookOnly else { throw ValidationError("--features replaces --dataset and cannot make a codebook") }
+            guard codebook != nil else { throw ValidationError("--features needs --codebook FILE") }
+        }
         guard svmTolerance > 0, svmTolerance.isFinite else { throw LRPError("--svm-tolerance must be positive") }
     }
 
@@ -78,11 +88,25 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed
         options.scratchDirectory = inMemory ? nil : URL(fileURLWithPath: scratchDir ?? NSTemporaryDirectory())
 
+        let printer = ProgressPrinter()
+        let command = (["lrp-fv"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        if let codebook {
+            try trainFromFeatures(codebook: URL(fileURLWithPath: codebook), options: options, command: command, out: outURL, progress: printer.handler)
+            return
+        }
+        guard let dataset else { throw ValidationError("missing --dataset") }
         let data = try Dataset.load(root: URL(fileURLWithPath: dataset), layout: layout, split: split)
         SkipReport.print("skipped dataset entries", data.warnings)
         Stderr.line("training on \(data.items.count) images of \(data.classes.count) classes (\(dataset), split \(split))")
-        let printer = ProgressPrinter()
-        let command = (["lrp-fv"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        if codebookOnly {
+            let (book, summary) = try OptionErrors.naming(["PCA dimension": "--pca", "descriptor sample": "--descriptor-sample"]) {
+                try FisherVectorTrainer.fitCodebook(dataset: data, options: options, progress: printer.handler)
+            }
+            try Codebook(model: book, seed: seed, maxImagesPerClass: maxImagesPerClass).write(to: outURL)
+            SkipReport.print("skipped images", summary.skippedImages)
+            Stderr.line("wrote codebook \(outURL.path) (PCA \(pca), GMM K = \(gmmK)); encode with 'lrp-fv encode --codebook \(out)'")
+            return
+        }
         let (model, summary) = try OptionErrors.naming(["PCA dimension": "--pca", "descriptor sample": "--descriptor-sample"]) {
             try FisherVectorTrainer.train(dataset: data, options: options, trainingCommand: command, progress: printer.handler)
         }
@@ -99,5 +123,27 @@ struct TrainCommand: ParsableCommand {
                                s.epochs, s.projectedGradientSpread, s.relativeDualityGap))
         }
         Stderr.line("wrote \(outURL.path)")
+    }
+
+    /// SVMs from encoded shards: the codebook's PCA and GMM with SVMs on the shards' vectors,
+    /// the same model as training in one process.
+    private func trainFromFeatures(codebook url: URL, options: TrainingOptions, command: String, out: URL,
+                                   progress: @escaping ProgressHandler) throws {
+        var book = try Codebook.read(url).model
+        let (store, labels, usable, skipped) = try EncodedShard.load(
+            features.map { URL(fileURLWithPath: $0) }, codebookSHA256: try SHA256.hex(file: url), columns: book.fisherLength,
+            scratchDirectory: options.scratchDirectory)
+        Stderr.line("training the SVMs on \(usable.filter { $0 }.count) encoded images of \(book.classes.count) classes")
+        book.trainingCommand = command
+        var summary = TrainingSummary()
+        let model = try FisherVectorTrainer.trainSVMs(codebook: book, store: store, labels: labels, usable: usable,
+                                                      options: options.svm, summary: &summary, progress: progress)
+        try ModelFile.write(model, to: out, weightPrecision: weights)
+        SkipReport.print("skipped images", skipped)
+        if let s = summary.svm {
+            Stderr.line(String(format: "SVM: %d epochs, projected-gradient spread %.4f, relative duality gap %.2e",
+                               s.epochs, s.projectedGradientSpread, s.relativeDualityGap))
+        }
+        Stderr.line("wrote \(out.path)")
     }
 }

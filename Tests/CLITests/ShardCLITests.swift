@@ -156,7 +156,125 @@ final class ShardCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 
+    // MARK: lrp-fv
+
+    static let tinyTraining = ["--gmm-k", "3", "--pca", "8", "--sizes", "4,6", "--step", "4", "--pyramid", "1x1,1x2",
+                               "--descriptor-sample", "1500", "--sample-images", "6", "--in-memory"]
+
+    func testFVShardedEvalMergesToTheUnshardedReport() throws {
+        let data = try makeStripesDataset(in: work)
+        let model = work.appendingPathComponent("m.safetensors")
+        XCTAssertEqual(try fv(["train", "--dataset", data.path, "--out", model.path] + Self.tinyTraining).status, 0)
+        let args = ["eval", "--model", model.path, "--dataset", data.path, "--split", "train"]
+        let whole = work.appendingPathComponent("whole.json")
+        let r = try fv(args + ["--json", whole.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let shards = work.appendingPathComponent("shards")
+        for i in 0..<2 {
+            let s = try fv(args + ["--out", shards.path, "--shard", "\(i)/2"])
+            XCTAssertEqual(s.status, 0, s.stderr)
+        }
+        let again = try fv(args + ["--out", shards.path, "--shard", "1/2"])
+        XCTAssertTrue(again.stderr.contains("already complete"), again.stderr)
+        let merged = work.appendingPathComponent("merged.json")
+        let m = try fv(["merge", shards.path, "--json", merged.path])
+        XCTAssertEqual(m.status, 0, m.stderr)
+        XCTAssertEqual(try Data(contentsOf: whole), try Data(contentsOf: merged))
+        XCTAssertEqual(r.stdout, m.stdout)
+        XCTAssertTrue(m.stderr.contains("broken.jpg"), m.stderr)
+        // a shard of another model
+        let other = work.appendingPathComponent("other.safetensors")
+        XCTAssertEqual(try fv(["train", "--dataset", data.path, "--out", other.path, "--seed", "2"] + Self.tinyTraining).status, 0)
+        let o = work.appendingPathComponent("o")
+        XCTAssertEqual(try fv(["eval", "--model", other.path, "--dataset", data.path, "--split", "train", "--out", o.path, "--shard", "1/2"]).status, 0)
+        let refused = try fv(["merge", shards.appendingPathComponent("shard-0000-of-0002").path,
+                              o.appendingPathComponent("shard-0001-of-0002").path, "--json", work.appendingPathComponent("x.json").path])
+        assertErrorLine(refused, mentions: ["another model"], exitStatus: 1)
+        assertErrorLine(try fv(args + ["--shard", "0/2"]), mentions: ["--out"], exitStatus: 2)
+    }
+
+    func testFVEncodeShardsThenTrainEqualsOneProcess() throws {
+        let data = try makeStripesDataset(in: work)
+        let whole = work.appendingPathComponent("whole.safetensors")
+        XCTAssertEqual(try fv(["train", "--dataset", data.path, "--out", whole.path] + Self.tinyTraining).status, 0)
+        let codebook = work.appendingPathComponent("codebook.safetensors")
+        let c = try fv(["train", "--dataset", data.path, "--out", codebook.path, "--codebook-only"] + Self.tinyTraining)
+        XCTAssertEqual(c.status, 0, c.stderr)
+        let features = work.appendingPathComponent("features")
+        let encode = ["encode", "--codebook", codebook.path, "--dataset", data.path, "--out", features.path]
+        for i in 0..<3 {
+            let e = try fv(encode + ["--shard", "\(i)/3"])
+            XCTAssertEqual(e.status, 0, e.stderr)
+        }
+        // killed mid-way: a torn row in shard 0, a truncated manifest in shard 1
+        let s0 = features.appendingPathComponent("shard-0000-of-0003"), s1 = features.appendingPathComponent("shard-0001-of-0003")
+        let vectors = s0.appendingPathComponent("fisher-vectors.npy")
+        var bytes = try Data(contentsOf: vectors)
+        bytes.replaceSubrange((bytes.count - 8)..<bytes.count, with: [UInt8](repeating: 0x7B, count: 8))
+        try bytes.write(to: vectors)
+        let manifest1 = s1.appendingPathComponent("manifest.json")
+        try Data(try Data(contentsOf: manifest1).prefix(40)).write(to: manifest1)
+        let model = work.appendingPathComponent("sharded.safetensors")
+        let train = ["train", "--codebook", codebook.path, "--features", features.path, "--out", model.path] + Self.tinyTraining
+        assertErrorLine(try fv(train), mentions: ["corrupt"], exitStatus: 1)
+        for i in 0..<2 {
+            let e = try fv(encode + ["--shard", "\(i)/3"])
+            XCTAssertEqual(e.status, 0, e.stderr)
+        }
+        XCTAssertEqual(try fv(["merge", "--check", features.path]).status, 0)
+        let t = try fv(train)
+        XCTAssertEqual(t.status, 0, t.stderr)
+        XCTAssertTrue(t.stderr.contains("broken.jpg"), t.stderr)
+        XCTAssertEqual(try tensor("svm.weights", in: whole), try tensor("svm.weights", in: model))
+        XCTAssertEqual(try tensor("svm.biases", in: whole), try tensor("svm.biases", in: model))
+        XCTAssertEqual(try tensor("gmm.means", in: whole), try tensor("gmm.means", in: model))
+        let a = work.appendingPathComponent("a.json"), b = work.appendingPathComponent("b.json")
+        XCTAssertEqual(try fv(["eval", "--model", whole.path, "--dataset", data.path, "--json", a.path]).status, 0)
+        XCTAssertEqual(try fv(["eval", "--model", model.path, "--dataset", data.path, "--json", b.path]).status, 0)
+        let apA = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: a)) as? [String: Any])["averagePrecision"] as? [String: Double]
+        let apB = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: b)) as? [String: Any])["averagePrecision"] as? [String: Double]
+        for (k, v) in try XCTUnwrap(apA) { XCTAssertEqual(v, apB?[k] ?? .nan, accuracy: 1e-6) }
+        // features of another codebook, a trained model as codebook
+        let other = work.appendingPathComponent("other.safetensors")
+        XCTAssertEqual(try fv(["train", "--dataset", data.path, "--out", other.path, "--codebook-only", "--seed", "3"] + Self.tinyTraining).status, 0)
+        assertErrorLine(try fv(["train", "--codebook", other.path, "--features", features.path, "--out", model.path]),
+                        mentions: ["another codebook"], exitStatus: 1)
+        assertErrorLine(try fv(encode.map { $0 == codebook.path ? whole.path : $0 } + ["--shard", "0/3"]), mentions: ["not a codebook"], exitStatus: 1)
+        assertErrorLine(try fv(["train", "--features", features.path, "--out", model.path]), mentions: ["--codebook"], exitStatus: 2)
+    }
+
+    func testFVShardedExplain() throws {
+        let data = try makeStripesDataset(in: work)
+        let model = work.appendingPathComponent("m.safetensors")
+        XCTAssertEqual(try fv(["train", "--dataset", data.path, "--out", model.path] + Self.tinyTraining).status, 0)
+        let images = ["horiz", "vert"].flatMap { c in (0..<3).map { data.appendingPathComponent("val/\(c)/img\($0).png").path } }
+            .filter { !$0.contains("vert/img0") } + [data.appendingPathComponent("val/vert/img0.png").path]
+        let out = work.appendingPathComponent("ex")
+        let args = ["explain", "--model", model.path, "--out", out.path, "--resolution", "descriptor"]
+        // distinct names per shard: horiz and vert pictures share names, so one shard per class
+        let horiz = images.filter { $0.contains("horiz") }
+        XCTAssertEqual(try fv(args + horiz + ["--shard", "0/2"]).status, 0)
+        assertErrorLine(try fv(["merge", out.path]), mentions: ["missing shard"], exitStatus: 1)
+        XCTAssertEqual(try fv(args + horiz + ["--shard", "1/2"]).status, 0)
+        let again = try fv(args + horiz + ["--shard", "1/2"])
+        XCTAssertTrue(again.stdout.contains("0 to do"), again.stdout)
+        let index = work.appendingPathComponent("index.json")
+        let m = try fv(["merge", out.path, "--out", index.path])
+        XCTAssertEqual(m.status, 0, m.stderr)
+        XCTAssertTrue(m.stdout.contains("3 items"), m.stdout)
+        assertErrorLine(try fv(args + images + ["--shard", "1/2"]), mentions: ["another run"], exitStatus: 1)
+    }
+
     // MARK: helpers
+
+    /// The raw bytes of a tensor of a safetensors file.
+    func tensor(_ name: String, in url: URL) throws -> Data {
+        let raw = try Data(contentsOf: url)
+        let n = raw.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: raw.subdata(in: 8..<(8 + n))) as? [String: Any])
+        let offsets = try XCTUnwrap((header[name] as? [String: Any])?["data_offsets"] as? [Int])
+        return raw.subdata(in: (8 + n + offsets[0])..<(8 + n + offsets[1]))
+    }
 
     /// `data/val/{a,b,c}`: 4 small pictures each of different sizes, plus a corrupt JPEG.
     func makeCNNDataset() throws {

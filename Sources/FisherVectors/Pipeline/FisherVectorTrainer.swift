@@ -8,6 +8,37 @@ import LRPCore
 public enum FisherVectorTrainer {
     public static func train(dataset: Dataset, options: TrainingOptions, trainingCommand: String = "",
                              progress: ProgressHandler? = nil) throws -> (FisherVectorModel, TrainingSummary) {
+        let skipped = SkipLog()
+        var (codebook, summary) = try fitCodebook(dataset: dataset, options: options, skipped: skipped, progress: progress)
+        let items = selectItems(dataset, maxPerClass: options.maxImagesPerClass, seed: options.seed)
+        var clock = Date()
+
+        // 2. Encode every training image into a float16 row.
+        let encoder = ImageEncoder(model: codebook)
+        let store = try HalfRowStore(rows: items.count, columns: codebook.fisherLength, scratchDirectory: options.scratchDirectory)
+        summary.vectorBytes = items.count * codebook.fisherLength * 2
+        let usable = try encodeAll(items: items, encoder: encoder, store: store, skipped: skipped, progress: progress)
+        summary.stageSeconds.append(("encode", Date().timeIntervalSince(clock)))
+        clock = Date()
+        summary.skippedImages = skipped.lines
+
+        // 3. SVMs on the images that could be encoded.
+        codebook.trainingCommand = trainingCommand
+        let model = try trainSVMs(codebook: codebook, store: store, labels: items.map(\.labels), usable: usable,
+                                  options: options.svm, summary: &summary, progress: progress)
+        summary.stageSeconds.append(("svm", Date().timeIntervalSince(clock)))
+        return (model, summary)
+    }
+
+    /// Step 1 of training: a descriptor sample of the selected images → PCA → GMM. The result is
+    /// a model with the dataset's classes and zero SVMs (a codebook, docs/DESIGN.md §9).
+    public static func fitCodebook(dataset: Dataset, options: TrainingOptions,
+                                   progress: ProgressHandler? = nil) throws -> (FisherVectorModel, TrainingSummary) {
+        try fitCodebook(dataset: dataset, options: options, skipped: SkipLog(), progress: progress)
+    }
+
+    static func fitCodebook(dataset: Dataset, options: TrainingOptions, skipped: SkipLog,
+                            progress: ProgressHandler?) throws -> (FisherVectorModel, TrainingSummary) {
         BLASThreads.apply()
         try options.features.validate()
         guard options.pcaDimension >= 1 && options.pcaDimension <= 128 else {
@@ -20,14 +51,11 @@ public enum FisherVectorTrainer {
         summary.datasetWarnings = dataset.warnings
         let items = selectItems(dataset, maxPerClass: options.maxImagesPerClass, seed: options.seed)
         guard !items.isEmpty else { throw LRPError("the dataset has no training images") }
-        let skipped = SkipLog()
         var clock = Date()
         func lap(_ stage: String) {
             summary.stageSeconds.append((stage, Date().timeIntervalSince(clock)))
             clock = Date()
         }
-
-        // 1. Descriptor sample → PCA → GMM.
         let (sample, sampleCount) = try sampleDescriptors(items: items, options: options, skipped: skipped, progress: progress)
         summary.descriptorsSampled = sampleCount
         guard sampleCount >= max(2, options.gmm.componentCount) else {
@@ -45,37 +73,42 @@ public enum FisherVectorTrainer {
                                                      options: options.gmm, progress: progress)
         summary.gmm = gmmSummary
         lap("gmm")
-
-        // 2. Encode every training image into a float16 row.
-        let encoder = ImageEncoder(features: options.features, pca: pca, gmm: gmm)
+        summary.skippedImages = skipped.lines
         let length = options.features.cellCount * gmm.fisherLength
-        let store = try HalfRowStore(rows: items.count, columns: length, scratchDirectory: options.scratchDirectory)
-        summary.vectorBytes = items.count * length * 2
-        let usable = try encodeAll(items: items, encoder: encoder, store: store, skipped: skipped, progress: progress)
-        lap("encode")
+        let zero = LinearSVMs(classCount: dataset.classes.count, dimension: length,
+                              weights: [Float](repeating: 0, count: dataset.classes.count * length),
+                              biases: [Float](repeating: 0, count: dataset.classes.count))
+        let codebook = try FisherVectorModel(classes: dataset.classes, classNames: dataset.classNames, features: options.features,
+                                             pca: pca, gmm: gmm, svms: zero, trainingCommand: "")
+        return (codebook, summary)
+    }
 
-        // 3. SVMs on the images that could be encoded.
-        let nc = dataset.classes.count
-        var labels = [Int8](repeating: 0, count: items.count * nc)
-        for (i, item) in items.enumerated() where usable[i] {
-            for c in 0..<nc { labels[i * nc + c] = item.labels[c] }
+    /// Step 3 of training: one-vs-rest SVMs on the encoded rows (`labels` per row; rows that
+    /// are not `usable` are ignored) → the codebook with its SVMs.
+    public static func trainSVMs(codebook: FisherVectorModel, store: HalfRowStore, labels rowLabels: [[Int8]], usable: [Bool],
+                                 options: SVMOptions, summary: inout TrainingSummary,
+                                 progress: ProgressHandler? = nil) throws -> FisherVectorModel {
+        BLASThreads.apply()
+        let nc = codebook.classes.count, rows = store.rows
+        var labels = [Int8](repeating: 0, count: rows * nc)
+        for i in 0..<rows where usable[i] {
+            for c in 0..<nc { labels[i * nc + c] = rowLabels[i][c] }
         }
         for c in 0..<nc {
-            let column = (0..<items.count).map { labels[$0 * nc + c] }
+            let column = (0..<rows).map { labels[$0 * nc + c] }
             guard column.contains(1), column.contains(-1) else {
-                throw LRPError("class \(dataset.classes[c]) has no usable \(column.contains(1) ? "negative" : "positive") training image"
+                throw LRPError("class \(codebook.classes[c]) has no usable \(column.contains(1) ? "negative" : "positive") training image"
                                + (nc < 2 ? " (one-vs-rest training needs at least two classes)" : ""))
             }
         }
-        let (svms, svmSummary) = try SVMTrainer.train(data: store, labels: labels, classCount: nc, options: options.svm,
+        let (svms, svmSummary) = try SVMTrainer.train(data: store, labels: labels, classCount: nc, options: options,
                                                       progress: progress)
         summary.svm = svmSummary
-        lap("svm")
         summary.imagesUsed = usable.filter { $0 }.count
-        summary.skippedImages = skipped.lines
-        let model = try FisherVectorModel(classes: dataset.classes, classNames: dataset.classNames, features: options.features,
-                                          pca: pca, gmm: gmm, svms: svms, trainingCommand: trainingCommand)
-        return (model, summary)
+        var model = codebook
+        model.svms = svms
+        try model.validate()
+        return model
     }
 
     /// All items, or at most `maxPerClass` per positive class (a seeded random choice, kept in

@@ -21,6 +21,7 @@ public struct TrainingOptions: Sendable {
 
 /// What training did, for the report.
 public struct TrainingSummary: Sendable {
+    public init() {}
     public var imagesUsed = 0
     /// Images that could not be used, one line each ("<path>: <reason>").
     public var skippedImages: [String] = []

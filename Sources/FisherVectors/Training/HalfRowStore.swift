@@ -63,3 +63,11 @@ public final class HalfRowStore: @unchecked Sendable {
         lrp_half_to_float(base + r * columns + range.lowerBound, out, range.count)
     }
 }
+
+extension HalfRowStore {
+    /// Stores float16 bit patterns as row `r` unchanged (rows read from encoded shards).
+    public func setRow(_ r: Int, halfBits: UnsafePointer<UInt16>) {
+        precondition(r >= 0 && r < rows)
+        UnsafeMutablePointer(mutating: row(r)).update(from: halfBits, count: columns)
+    }
+}

@@ -19,11 +19,20 @@ node="$(hostname -s)"
 log() { echo "local-slurm: $*" >&2; }
 
 install() {
-  if ! command -v slurmctld >/dev/null 2>&1 && [ ! -x $sbin/slurmctld ] || [ ! -x $sbin/munged ]; then
+  if [ ! -x $sbin/slurmctld ] || [ ! -x $sbin/slurmd ] || [ ! -x $sbin/munged ]; then
     log "installing slurm-wlm munge"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
-      slurm-wlm munge >/dev/null
+    # The packages' scripts would start the system's munge/slurm services with /etc configs;
+    # a temporary policy-rc.d (as in Docker images) keeps them from starting.
+    local policy=/usr/sbin/policy-rc.d added=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee "$policy" >/dev/null && $sudo_cmd chmod 755 "$policy" && added=1
+    fi
+    local status=0
+    { $sudo_cmd apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
+        slurm-wlm munge </dev/null >/dev/null; } || status=$?
+    [ "$added" -eq 1 ] && $sudo_cmd rm -f "$policy"
+    return $status
   fi
 }
 

@@ -34,6 +34,12 @@ trap cleanup EXIT
 pass() { echo "PASS: $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $1" >&2; failed=$((failed + 1)); }
 
+# The dataset generator needs python3 (standard library only).
+if ! command -v python3 >/dev/null 2>&1; then
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends python3 </dev/null >/dev/null
+fi
+
 # --- data: 3 classes x 8 pictures (val) and 3 x 6 (train, for the Fisher-vector model) ---------
 python3 "$here/make-test-dataset.py" "$work/data" --per-class 8
 python3 "$here/make-test-dataset.py" "$work/data" --per-class 6 --split train

@@ -2,10 +2,13 @@
 # The test command (README, CI): installs what the build needs, then builds and runs the whole
 # suite. The suite uses only committed fixtures; it needs neither Python nor the shared datasets
 # (a few tests also read the datasets under ../shared/data, next to the repository, or
-# $LRP_IMAGENETTE, when present, and skip otherwise).
+# $LRP_IMAGENETTE, when present, and skip otherwise). Last, the cluster test: a one-node Slurm
+# (installed with apt when missing) runs sharded evals as array jobs (Scripts/cluster/test-slurm.sh;
+# without a working Slurm it runs the same flow with the array environment set by hand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 Scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build
+LRP_BIN="$(swift build --show-bin-path)" Scripts/cluster/test-slurm.sh

@@ -29,6 +29,7 @@ let package = Package(
         // MARK: system libraries (Debian packages; see vendor-notes.md)
         .systemLibrary(name: "CVLFeat", path: "Sources/CVLFeat"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
 
         // MARK: C kernels: the hot loops behind one public header
         .target(
@@ -50,7 +51,7 @@ let package = Package(
         .target(name: "ONNXProto", dependencies: [
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["onnx.proto"]),
-        .target(name: "LRPCore", dependencies: ["CKernels", "COpenBLAS"]),
+        .target(name: "LRPCore", dependencies: ["CKernels", "COpenBLAS", "COpenSSL"]),
         .target(name: "CNNRelevance", dependencies: [
             "LRPCore", "Evaluation", "CKernels", "COpenBLAS", "ONNXProto",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),

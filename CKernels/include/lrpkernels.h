@@ -239,6 +239,11 @@ int lrp_alphabeta_normalize(const float *r, const float *pn, const float *pnNeg,
  ** @return 1 if some x[i] < 0, else 0. */
 int lrp_has_negative(const float *x, size_t n);
 
+/** @brief Whether every value of `x[0..n)` is finite (no infinity, no NaN): the check each
+ ** explanation's result passes before it is returned.
+ ** @return 1 if all are finite, 0 otherwise. */
+int lrp_all_finite(const float *x, size_t n);
+
 /** @brief `pos = max(x, 0)`, `neg = min(x, 0)` over @a n floats. */
 void lrp_split_sign(const float *x, float *pos, float *neg, size_t n);
 

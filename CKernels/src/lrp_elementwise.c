@@ -2,6 +2,8 @@
  * compiled twice, AVX2/FMA and portable (simd.h). */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "simd.h"
 
@@ -58,6 +60,25 @@ int lrp_alphabeta_normalize(const float *r, const float *pn, const float *pnNeg,
     }
   }
   return LRP_OK;
+}
+
+static inline uint32_t lrp_nonfinite_bit(const float *p) {
+  uint32_t b;
+  memcpy(&b, p, sizeof b); /* the bit pattern, without breaking aliasing rules */
+  return (~b & 0x7f800000u) == 0; /* exponent bits all ones: inf or NaN */
+}
+
+int lrp_all_finite(const float *x, size_t n) {
+  /* integer tests in branch-free blocks vectorise */
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    uint32_t bad = 0;
+    for (size_t j = 0; j < 64; j++) bad |= lrp_nonfinite_bit(x + i + j);
+    if (bad) return 0;
+  }
+  for (; i < n; i++)
+    if (lrp_nonfinite_bit(x + i)) return 0;
+  return 1;
 }
 
 int lrp_has_negative(const float *x, size_t n) {

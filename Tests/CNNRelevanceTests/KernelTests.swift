@@ -279,3 +279,21 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(rin[i], x[i] * -3 * r[i] / (z[i] + (z[i] >= 0 ? 0.1 : -0.1)), accuracy: 1e-5)
     }
 }
+
+extension KernelTests {
+    /// `lrp_all_finite` finds one infinity or NaN anywhere (block or tail), and accepts the
+    /// extremes of the finite range.
+    func testAllFinite() {
+        var x: [Float] = (0..<203).map { Float($0) - 100 }
+        x[7] = .greatestFiniteMagnitude; x[8] = -.greatestFiniteMagnitude; x[9] = .leastNonzeroMagnitude
+        XCTAssertEqual(lrp_all_finite(x, x.count), 1)
+        for position in [0, 63, 64, 150, 202] {
+            for bad in [Float.nan, .infinity, -.infinity] {
+                var y = x
+                y[position] = bad
+                XCTAssertEqual(lrp_all_finite(y, y.count), 0, "\(bad) at \(position)")
+            }
+        }
+        XCTAssertEqual(lrp_all_finite(x, 0), 1)
+    }
+}

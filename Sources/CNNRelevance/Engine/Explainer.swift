@@ -124,7 +124,7 @@ public final class Explainer: @unchecked Sendable {
         let results = try relevances(pass, targets: targets, cutoffs: ks, diagnose: false)
         // One pass over the maps on the valid path; only a non-finite map pays for the
         // diagnosis, a second walk that checks every step and names the layer.
-        if results.contains(where: { !$0.allSatisfy(\.isFinite) }) {
+        if results.contains(where: { r in r.withUnsafeBufferPointer { lrp_all_finite($0.baseAddress, $0.count) == 0 } }) {
             _ = try relevances(pass, targets: targets, cutoffs: ks, diagnose: true)
             throw LRPError("the relevance is not finite (the model's values overflow float32)")
         }

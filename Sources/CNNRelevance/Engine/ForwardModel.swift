@@ -62,7 +62,7 @@ public final class ForwardModel: @unchecked Sendable {
         if let (values, _) = try? runner.run(input: FloatBuffer(input.data), batch: batch, context: ctx) {
             for node in prepared.nodes {
                 guard let v = values[node.output] else { continue }
-                if !UnsafeBufferPointer(start: v.pointer, count: v.count).allSatisfy(\.isFinite) {
+                if lrp_all_finite(v.pointer, v.count) == 0 {
                     return LRPError("the model's output is not finite: layer \(node.name) (\(node.onnxOp)) overflows float32 on this input")
                 }
             }

@@ -119,7 +119,7 @@ enum Relevance {
     var isFinite: Bool {
         switch self {
         case .full(let b), .uniform(let b), .channelSum(let b):
-            return UnsafeBufferPointer(start: b.pointer, count: b.count).allSatisfy(\.isFinite)
+            return lrp_all_finite(b.pointer, b.count) != 0
         }
     }
 

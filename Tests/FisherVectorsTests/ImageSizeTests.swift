@@ -9,7 +9,9 @@ final class ImageSizeTests: XCTestCase {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/core/gradient.jpg")
         let full = try Image.load(url)
-        XCTAssertEqual(try ImageEncoder.loadImage(url), full)  // 1024×768: used as it is
+        XCTAssertEqual(try ImageEncoder.loadImage(url, maxSide: 1024), full)  // 1024×768: used as it is
+        let working = try ImageEncoder.loadImage(url)
+        XCTAssertEqual([working.width, working.height], [ImageEncoder.maxSide, ImageEncoder.maxSide * 3 / 4])
         let small = try ImageEncoder.loadImage(url, maxSide: 100)
         XCTAssertEqual([small.width, small.height], [100, 75])
         let reference = full.resized(width: 100, height: 75)

@@ -156,8 +156,11 @@ public enum DenseSIFT {
         }
         var params = try cParams(options, width: width, height: height)
         let n = lrp_dsift_num_frames(Int32(width), Int32(height), &params, nil, nil)
-        guard n >= 0 else { throw LRPError("dense SIFT: bin size and step must be positive") }
-        return Int(n)
+        if n >= 0 { return Int(n) }
+        // the kernel refuses more than INT_MAX/128 frames: count them here (vl_dsift's grid)
+        let b = options.bounds ?? (0, 0, width - 1, height - 1)
+        let span = { (lo: Int, hi: Int) in hi - lo - 3 * options.binSize < 0 ? 0 : (hi - lo - 3 * options.binSize) / options.step + 1 }
+        return span(b.minX, b.maxX) * span(b.minY, b.maxY)
     }
 
     static func cParams(_ o: DenseSIFTOptions, width: Int, height: Int) throws -> LrpDsiftParams {

@@ -48,7 +48,7 @@ public struct ImageEncoder: Sendable {
     /// Largest side the pipeline works at (DESIGN §5.3): a larger image is reduced while it is
     /// decoded and resized (bilinear with antialiasing, rounded to bytes) to this side, keeping
     /// its aspect ratio, before SIFT. Smaller images are used as they are.
-    public static let maxSide = 1024
+    public static let maxSide = 640
 
     /// Loads an image for the pipeline, at most `maxSide` pixels on its longer side.
     /// - Throws: `LRPError` naming the file (missing, corrupt, unsupported, too large).

@@ -88,7 +88,7 @@ int lrp_image_decode(const uint8_t *data, size_t size, uint8_t *pixels, size_t c
  ** uses); then every @a boxX × @a boxY block of the (scaled) picture becomes one output pixel,
  ** the rounded mean of its samples (blocks at the right and bottom edges cover fewer). Rows are
  ** decoded one at a time (non-interlaced PNG, baseline JPEG); an interlaced PNG is held whole
- ** and refused above 256 MB, and libjpeg may use at most 256 MB (progressive JPEGs beyond it are
+ ** and refused above 256 MB, and libjpeg may use at most 384 MB (progressive JPEGs beyond it are
  ** refused). Channels as ::lrp_image_decode; CMYK/YCCK JPEGs (Adobe-inverted, as libjpeg
  ** returns them) become RGB with Pillow's formula R = (255 − K) − C·(255 − K)/255 (rounded),
  ** on Pillow's reading C = 255 − raw C, K = 255 − raw K.

@@ -120,7 +120,7 @@ static int jpeg_open(struct jpeg_decompress_struct *cinfo, const uint8_t *data, 
   return LRP_OK;
 }
 
-#define LRP_JPEG_MAX_MEMORY (256L * 1024 * 1024)
+#define LRP_JPEG_MAX_MEMORY (384L * 1024 * 1024)
 
 /* Decodes with DCT scaling 1/scaleDenom and box reduction (pixels != NULL), or only reports
  * the header size (info != 0) or the reduced size (pixels == NULL): one setjmp frame for all. */
@@ -139,7 +139,7 @@ static int jpeg_run(const uint8_t *data, size_t size, int info, int scaleDenom, 
   cinfo.mem->max_memory_to_use = LRP_JPEG_MAX_MEMORY;
   if (setjmp(err.escape)) {
     int tooBig = err.base.msg_code == JERR_NO_BACKING_STORE;
-    set_message(message, cap, tooBig ? "JPEG needs more than 256 MB of decoder memory (a huge progressive file)" : err.text);
+    set_message(message, cap, tooBig ? "JPEG needs more than 384 MB of decoder memory (a huge progressive file)" : err.text);
     free(row);
     free(acc);
     jpeg_destroy_decompress(&cinfo);

@@ -63,20 +63,46 @@ void lrp_blas_set_threads(int threads);
  ** @param message    out: a NUL-terminated reason on failure (may be NULL).
  ** @param messageCapacity bytes available in @a message.
  ** @return ::LRP_OK, ::LRP_E_DECODE (corrupt or truncated) or ::LRP_E_UNSUPPORTED (not JPEG/PNG,
- **         or a JPEG colour space other than grey/RGB/YCbCr). Never calls exit(). */
+ **         or a JPEG colour space other than grey/RGB/YCbCr/CMYK/YCCK). Never calls exit().
+ **         Allocates nothing proportional to the image: callers check the size before decoding. */
 int lrp_image_info(const uint8_t *data, size_t size, int *width, int *height, int *channels,
                    char *message, size_t messageCapacity);
 
 /** @brief Decode a JPEG or PNG into 8-bit interleaved pixels (HWC, row-major).
  **
  ** Grey images give 1 channel; everything else is converted to 3-channel RGB (palette and
- ** 16-bit PNGs are expanded/stripped, alpha is dropped; CMYK JPEGs are rejected).
+ ** 16-bit PNGs are expanded/stripped, alpha is dropped; CMYK and YCCK JPEGs are converted as
+ ** Pillow converts them, see ::lrp_image_decode_reduced). Same as
+ ** ::lrp_image_decode_reduced with no reduction.
  ** @param pixels     out: width*height*channels bytes as reported by ::lrp_image_info.
  ** @param capacity   bytes available in @a pixels.
  ** @return ::LRP_OK, ::LRP_E_DECODE, ::LRP_E_UNSUPPORTED or ::LRP_E_NOMEM (buffer too small).
  **         On a corrupt stream the decoder's error is caught with setjmp: no exit(), no leak. */
 int lrp_image_decode(const uint8_t *data, size_t size, uint8_t *pixels, size_t capacity,
                      char *message, size_t messageCapacity);
+
+/** @brief Decode a JPEG or PNG reduced in size while it is read, so that memory follows the
+ ** result, not the picture (docs/DESIGN.md §5.3).
+ **
+ ** JPEGs are first decoded with libjpeg's DCT scaling 1/@a scaleDenom (what Pillow's draft()
+ ** uses); then every @a boxX × @a boxY block of the (scaled) picture becomes one output pixel,
+ ** the rounded mean of its samples (blocks at the right and bottom edges cover fewer). Rows are
+ ** decoded one at a time (non-interlaced PNG, baseline JPEG); an interlaced PNG is held whole
+ ** and refused above 256 MB, and libjpeg may use at most 384 MB (progressive JPEGs beyond it are
+ ** refused). Channels as ::lrp_image_decode; CMYK/YCCK JPEGs (Adobe-inverted, as libjpeg
+ ** returns them) become RGB with Pillow's formula R = (255 − K) − C·(255 − K)/255 (rounded),
+ ** on Pillow's reading C = 255 − raw C, K = 255 − raw K.
+ ** @param scaleDenom JPEG DCT scaling denominator: 1, 2, 4 or 8 (ignored for PNG).
+ ** @param boxX, boxY box reduction factors, ≥ 1 (1, 1: none).
+ ** @param pixels     out: outW*outH*channels bytes, HWC; NULL to only report the result's size.
+ ** @param capacity   bytes available in @a pixels.
+ ** @param width, height, channels out: size of the result, ceil(scaled size / box factor)
+ **                   (may be NULL when @a pixels is given).
+ ** @return ::LRP_OK, ::LRP_E_ARGUMENT (bad factors), ::LRP_E_DECODE, ::LRP_E_UNSUPPORTED or
+ **         ::LRP_E_NOMEM (buffer too small, or out of memory). Never calls exit(), no leak. */
+int lrp_image_decode_reduced(const uint8_t *data, size_t size, int scaleDenom, int boxX, int boxY,
+                             uint8_t *pixels, size_t capacity, int *width, int *height, int *channels,
+                             char *message, size_t messageCapacity);
 
 /** @brief Encode 8-bit interleaved pixels as PNG into a file.
  ** @param path       destination path (the caller writes to a temporary name and renames).

@@ -9,6 +9,11 @@ public struct Image: Sendable, Equatable {
     public var channels: Int
     /// `height * width * channels` samples, row-major, channel fastest, 0...255.
     public var pixels: [Float]
+    /// For a picture reduced while decoding: the whole original picture's extent in this
+    /// image's pixels (original size / reduction factor; the last row and column of boxes may
+    /// be partial), so that a resize can map coordinates as for the original. Nil otherwise.
+    public var extentWidth: Double?
+    public var extentHeight: Double?
 
     public init(width: Int, height: Int, channels: Int, pixels: [Float]) {
         precondition(channels == 1 || channels == 3 || channels == 4)
@@ -19,47 +24,138 @@ public struct Image: Sendable, Equatable {
         self.pixels = pixels
     }
 
-    /// Loads a JPEG or PNG file.
-    /// - Throws: `LRPError` with the path and the decoder's reason (missing, corrupt, unsupported).
-    public static func load(_ url: URL) throws -> Image {
+    /// Largest picture accepted, in pixels (width × height from the header, checked before
+    /// anything is allocated). DESIGN §5.3.
+    public static let maxPixels = 1 << 28
+    /// Largest intermediate a reduced decode may produce, in pixels (only elongated pictures
+    /// fitted with their aspect ratio kept can reach it).
+    public static let maxReducedPixels = 1 << 24
+    /// Reduction while decoding starts when the picture is at least this many times the size
+    /// the consumer needs, so ordinary photographs decode exactly as before.
+    public static let reductionThreshold = 4.0
+
+    /// What a consumer needs of a picture: a decode may shrink it while each side stays at least
+    /// `width` × `height` (`keepAspect`: both sides by the same factor).
+    public struct Need: Sendable, Equatable {
+        public var width: Int
+        public var height: Int
+        public var keepAspect: Bool
+        public init(width: Int, height: Int, keepAspect: Bool) {
+            self.width = width
+            self.height = height
+            self.keepAspect = keepAspect
+        }
+    }
+
+    /// How a picture is reduced while decoding: JPEG DCT scaling 1/`scaleDenom`, then boxes.
+    public struct Reduction: Sendable, Equatable {
+        public var scaleDenom = 1
+        public var boxX = 1
+        public var boxY = 1
+        public static let none = Reduction()
+    }
+
+    /// The reduction for a `width`×`height` picture: none below `reductionThreshold`× the need;
+    /// above it JPEGs get Pillow's draft() scale (largest 1/8, 1/4, 1/2 with the result ≥ need),
+    /// then integer boxes keep the result ≥ need.
+    public static func reduction(width: Int, height: Int, isJPEG: Bool, need: Need) -> Reduction {
+        let t = reductionThreshold
+        var r = Reduction()
+        func ratios(_ w: Int, _ h: Int) -> (Double, Double) {
+            let rx = Double(w) / Double(max(1, need.width)), ry = Double(h) / Double(max(1, need.height))
+            return need.keepAspect ? (min(rx, ry), min(rx, ry)) : (rx, ry)
+        }
+        var (rx, ry) = ratios(width, height)
+        if isJPEG && min(rx, ry) >= t {
+            let scale = min(width / max(1, need.width), height / max(1, need.height))  // Pillow's draft()
+            r.scaleDenom = [8, 4, 2, 1].first { scale >= $0 }!
+            (rx, ry) = ratios((width + r.scaleDenom - 1) / r.scaleDenom, (height + r.scaleDenom - 1) / r.scaleDenom)
+        }
+        if rx >= t { r.boxX = Int(rx.rounded(.down)) }
+        if ry >= t { r.boxY = Int(ry.rounded(.down)) }
+        return r
+    }
+
+    /// Width, height and channels from the header only.
+    public static func info(_ data: Data) throws -> (width: Int, height: Int, channels: Int) {
+        var message = [CChar](repeating: 0, count: 256)
+        var w: Int32 = 0, h: Int32 = 0, c: Int32 = 0
+        let status = data.withUnsafeBytes { buf in
+            lrp_image_info(buf.bindMemory(to: UInt8.self).baseAddress, buf.count, &w, &h, &c, &message, message.count)
+        }
+        guard status == LRP_OK.rawValue else { throw decodeError(status, message) }
+        guard w > 0, h > 0 else { throw LRPError("corrupt image: implausible size \(w)x\(h)") }
+        return (Int(w), Int(h), Int(c))
+    }
+
+    private static func read(_ url: URL) throws -> Data {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
             throw LRPError("\(url.path): no such file")
         }
         if isDir.boolValue { throw LRPError("\(url.path): is a directory, not an image") }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw LRPError("\(url.path): cannot read the file") }
-        do { return try decode(data) } catch let e as LRPError {
+        do { return try Data(contentsOf: url) } catch { throw LRPError("\(url.path): cannot read the file") }
+    }
+
+    /// Width, height and channels of a JPEG or PNG file, from its header.
+    public static func info(_ url: URL) throws -> (width: Int, height: Int, channels: Int) {
+        let data = try read(url)
+        do { return try info(data) } catch let e as LRPError { throw LRPError("\(url.path): \(e.message)") }
+    }
+
+    /// Loads a JPEG or PNG file, reduced while decoding when `need` allows (see `reduction`).
+    /// - Throws: `LRPError` with the path and the decoder's reason (missing, corrupt, unsupported,
+    ///   larger than `maxPixels`).
+    public static func load(_ url: URL, need: Need? = nil, maxPixels: Int = Image.maxPixels) throws -> Image {
+        let data = try read(url)
+        do { return try decode(data, need: need, maxPixels: maxPixels) } catch let e as LRPError {
             throw LRPError("\(url.path): \(e.message)")
         }
     }
 
-    /// Decodes JPEG or PNG bytes.
-    public static func decode(_ data: Data) throws -> Image {
+    /// Decodes JPEG or PNG bytes (reduced while decoding when `need` allows).
+    public static func decode(_ data: Data, need: Need? = nil, maxPixels: Int = Image.maxPixels) throws -> Image {
         var message = [CChar](repeating: 0, count: 256)
-        let bytes = [UInt8](data)
-        var w: Int32 = 0, h: Int32 = 0, c: Int32 = 0
-        let infoStatus = bytes.withUnsafeBufferPointer { buf in
-            lrp_image_info(buf.baseAddress, buf.count, &w, &h, &c, &message, message.count)
+        let (w, h, _) = try info(data)
+        let (pixels, overflow) = w.multipliedReportingOverflow(by: h)
+        guard !overflow, pixels <= maxPixels else {
+            throw LRPError("image of \(w)×\(h) pixels is larger than the limit of \(maxPixels) pixels")
         }
-        guard infoStatus == LRP_OK.rawValue else { throw decodeError(infoStatus, message) }
-        guard w > 0, h > 0, Int(w) * Int(h) <= 1 << 28 else {
-            throw LRPError("corrupt image: implausible size \(w)x\(h)")
+        let isJPEG = data.count >= 2 && data[data.startIndex] == 0xFF && data[data.startIndex + 1] == 0xD8
+        let r = need.map { reduction(width: w, height: h, isJPEG: isJPEG, need: $0) } ?? .none
+        var ow: Int32 = 0, oh: Int32 = 0, oc: Int32 = 0
+        let sizeStatus = data.withUnsafeBytes { buf in
+            lrp_image_decode_reduced(buf.bindMemory(to: UInt8.self).baseAddress, buf.count, Int32(r.scaleDenom), Int32(r.boxX),
+                                     Int32(r.boxY), nil, 0, &ow, &oh, &oc, &message, message.count)
         }
-        var raw = [UInt8](repeating: 0, count: Int(w) * Int(h) * Int(c))
-        let status = bytes.withUnsafeBufferPointer { buf in
+        guard sizeStatus == LRP_OK.rawValue else { throw decodeError(sizeStatus, message) }
+        let outPixels = Int(ow) * Int(oh)
+        if need != nil && outPixels > maxReducedPixels {
+            throw LRPError("image of \(w)×\(h) pixels is too elongated to be fitted (\(ow)×\(oh) after reduction, limit \(maxReducedPixels) pixels)")
+        }
+        let (count, overflow2) = outPixels.multipliedReportingOverflow(by: Int(oc))
+        guard !overflow2, oc >= 1 else { throw LRPError("corrupt image: implausible size \(w)x\(h)") }
+        var raw = [UInt8](repeating: 0, count: count)
+        let status = data.withUnsafeBytes { buf in
             raw.withUnsafeMutableBufferPointer { out in
-                lrp_image_decode(buf.baseAddress, buf.count, out.baseAddress, out.count, &message, message.count)
+                lrp_image_decode_reduced(buf.bindMemory(to: UInt8.self).baseAddress, buf.count, Int32(r.scaleDenom), Int32(r.boxX),
+                                         Int32(r.boxY), out.baseAddress, out.count, nil, nil, nil, &message, message.count)
             }
         }
         guard status == LRP_OK.rawValue else { throw decodeError(status, message) }
-        return Image(width: Int(w), height: Int(h), channels: Int(c), pixels: raw.map(Float.init))
+        var image = Image(width: Int(ow), height: Int(oh), channels: Int(oc), pixels: raw.map(Float.init))
+        if r != .none {
+            image.extentWidth = Double(w) / Double(r.scaleDenom * r.boxX)
+            image.extentHeight = Double(h) / Double(r.scaleDenom * r.boxY)
+        }
+        return image
     }
 
     private static func decodeError(_ status: Int32, _ message: [CChar]) -> LRPError {
         let reason = String(cString: message)
         switch status {
         case LRP_E_UNSUPPORTED.rawValue: return LRPError("unsupported image: \(reason)")
+        case LRP_E_NOMEM.rawValue: return LRPError("cannot decode the image: \(reason.isEmpty ? "out of memory" : reason)")
         default: return LRPError("corrupt image: \(reason.isEmpty ? "cannot decode" : reason)")
         }
     }
@@ -71,7 +167,9 @@ public struct Image: Sendable, Equatable {
         case 1:
             var out = [Float](repeating: 0, count: width * height * 3)
             for i in 0..<(width * height) { out[3 * i] = pixels[i]; out[3 * i + 1] = pixels[i]; out[3 * i + 2] = pixels[i] }
-            return Image(width: width, height: height, channels: 3, pixels: out)
+            var image = Image(width: width, height: height, channels: 3, pixels: out)
+            (image.extentWidth, image.extentHeight) = (extentWidth, extentHeight)
+            return image
         default:
             var out = [Float](repeating: 0, count: width * height * 3)
             for i in 0..<(width * height) { for k in 0..<3 { out[3 * i + k] = pixels[4 * i + k] } }
@@ -121,9 +219,9 @@ public struct Image: Sendable, Equatable {
     /// scale factor when shrinking (antialiasing), as PIL's `Image.resize(BILINEAR)` and hence
     /// torchvision's `Resize` do. Samples stay unrounded floats.
     public func resized(width w: Int, height h: Int) -> Image {
-        if w == width && h == height { return self }
-        let horizontal = Resampler(from: width, to: w)
-        let vertical = Resampler(from: height, to: h)
+        if w == width && h == height && extentWidth == nil && extentHeight == nil { return self }
+        let horizontal = Resampler(from: width, to: w, extent: extentWidth)
+        let vertical = Resampler(from: height, to: h, extent: extentHeight)
         // Horizontal pass: height × w × channels.
         var tmp = [Float](repeating: 0, count: height * w * channels)
         for y in 0..<height {
@@ -156,8 +254,9 @@ private struct Resampler {
     /// For each output index: first input index and the normalised weights.
     var taps: [(Int, [Float])]
 
-    init(from inSize: Int, to outSize: Int) {
-        let scale = Double(inSize) / Double(outSize)
+    /// `extent`: see `Image.extentWidth` (nil: `inSize`).
+    init(from inSize: Int, to outSize: Int, extent: Double? = nil) {
+        let scale = (extent ?? Double(inSize)) / Double(outSize)
         let filterScale = max(scale, 1.0)
         let support = 1.0 * filterScale
         taps = (0..<outSize).map { i in

@@ -23,6 +23,7 @@ struct SiftCommand: ParsableCommand {
     @Flag(help: "Flat window (vl_dsift 'Fast').") var fast = false
     @Option(name: .customLong("window-size"), help: "Gaussian window std in bins (vl_dsift default 2).") var windowSize: Float = 2
     @Flag(name: .customLong("unrounded-grey"), help: "Do not round the grey levels to integers before dividing by 255.") var unroundedGrey = false
+    @Option(name: .customLong("max-descriptors"), help: "Refuse images that would give more descriptors than this (as lrp-fv explain does).") var maxDescriptors: Int = ImageEncoder.maxDescriptors
     @Option(help: "Output .npy for the descriptors (N×128 float32).") var out: String
     @Option(help: "Output .npy for the frames (N×4 float32: x, y 0-based, bin size, norm).") var frames: String?
 
@@ -36,9 +37,17 @@ struct SiftCommand: ParsableCommand {
 
     func run() throws {
         guard binSize >= 1, step >= 1 else { throw LRPError("--bin-size and --step must be positive") }
-        let img = try Image.load(URL(fileURLWithPath: image))
-        let grey = DenseSIFT.unitGrey(img, roundToBytes: !unroundedGrey)
+        guard maxDescriptors >= 1 else { throw LRPError("--max-descriptors must be positive (got \(maxDescriptors))") }
+        let url = URL(fileURLWithPath: image)
         let options = DenseSIFTOptions(binSize: binSize, step: step, fast: fast, windowSize: windowSize)
+        // counted from the header, before the image is decoded
+        let (w, h, _) = try Image.info(url)
+        let estimate = try DenseSIFT.frameCount(width: w, height: h, options: options)
+        guard estimate <= maxDescriptors else {
+            throw LRPError("\(image): image of \(w)×\(h) pixels would give \(estimate) descriptors at bin size \(binSize), step \(step) (limit \(maxDescriptors); raise it with --max-descriptors or use a larger step)")
+        }
+        let img = try Image.load(url)
+        let grey = DenseSIFT.unitGrey(img, roundToBytes: !unroundedGrey)
         let features = try DenseSIFT.extract(grey: grey, width: img.width, height: img.height, options: options)
         let descriptors = NDArray(shape: [features.count, 128], data: features.descriptors)
         let frameArray = NDArray(shape: [features.count, 4], data: features.frames)

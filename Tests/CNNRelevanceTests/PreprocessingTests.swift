@@ -47,4 +47,26 @@ final class PreprocessingTests: XCTestCase {
         XCTAssertEqual(caffe.zBoxLow, [-103.939, -116.779, -123.68])
         XCTAssertEqual(caffe.zBoxHigh[0], 255 - 103.939, accuracy: 1e-4)
     }
+
+    /// Loading through `Preprocessing.load` equals decoding then fitting for ordinary pictures,
+    /// and stays close for a picture large enough to be reduced while it is decoded.
+    func testLoadReducesOnlyLargePictures() throws {
+        for fit in ImageFit.allCases {
+            let p = Preprocessing(preset: .imagenet, height: 16, width: 16, fit: fit)
+            XCTAssertEqual(try p.load(fixtureURL("core/photo.png")), p.fitted(try photo()), "\(fit)")
+        }
+        let w = 300, h = 200
+        var bytes = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h { for x in 0..<w { for c in 0..<3 { bytes[(y * w + x) * 3 + c] = UInt8(min(255, x * (c + 1) / 4 + y / 2)) } } }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lrp-pre-\(UUID().uuidString).png")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try PNGFile.write(bytes, width: w, height: h, channels: 3, to: url)
+        for fit in ImageFit.allCases {
+            let p = Preprocessing(preset: .imagenet, height: 16, width: 16, fit: fit)
+            let reduced = try p.load(url), full = p.fitted(try Image.load(url))
+            XCTAssertNotEqual(try Image.load(url, need: p.decodeNeed).width, w)
+            let mean = zip(reduced.pixels, full.pixels).map { abs($0 - $1) }.reduce(0, +) / Float(full.pixels.count)
+            XCTAssertLessThan(mean, 2, "\(fit)")
+        }
+    }
 }

@@ -9,12 +9,14 @@ enum PILResize {
 
     /// Per output index: the first input index and the fixed-point weights (Pillow's
     /// `precompute_coeffs` with the triangle filter, then `normalize_coeffs_8bpc`).
-    static func coefficients(from inSize: Int, to outSize: Int) -> [(start: Int, weights: [Int])] {
-        let scale = Double(inSize) / Double(outSize)
+    /// `extent`: the input's extent in its pixels when it is a reduced picture (Pillow's
+    /// resize `box` (0, extent)); nil: `inSize`.
+    static func coefficients(from inSize: Int, to outSize: Int, range: Range<Int>? = nil, extent: Double? = nil) -> [(start: Int, weights: [Int])] {
+        let scale = (extent ?? Double(inSize)) / Double(outSize)
         let filterScale = max(scale, 1)
         let support = 1.0 * filterScale
         let one = Double(1 << precisionBits)
-        return (0..<outSize).map { i in
+        return (range ?? 0..<outSize).map { i in
             let center = (Double(i) + 0.5) * scale
             let lo = max(0, Int(center - support + 0.5))            // C cast: truncation
             let hi = min(inSize, Int(center + support + 0.5))
@@ -38,35 +40,44 @@ enum PILResize {
         return Float(min(255, shifted))
     }
 
-    /// Resizes a picture whose samples are bytes (0...255 integers).
-    static func resize(_ image: Image, width w: Int, height h: Int) -> Image {
+    /// Resizes a picture whose samples are bytes (0...255 integers). `crop` (x, y, width, height
+    /// in the resized grid) computes only that part: the same values, without the whole
+    /// resized picture.
+    static func resize(_ image: Image, width w: Int, height h: Int,
+                       crop: (x: Int, y: Int, width: Int, height: Int)? = nil) -> Image {
         let c = image.channels
-        let horizontal = coefficients(from: image.width, to: w)
-        let vertical = coefficients(from: image.height, to: h)
+        let box = crop ?? (0, 0, w, h)
+        let horizontal = coefficients(from: image.width, to: w, range: box.x..<(box.x + box.width), extent: image.extentWidth)
+        let vertical = coefficients(from: image.height, to: h, range: box.y..<(box.y + box.height), extent: image.extentHeight)
         let half = 1 << (precisionBits - 1)
-        let src = image.pixels.map { Int($0) }
-        var tmp = [Int](repeating: 0, count: image.height * w * c)
-        for y in 0..<image.height {
-            for x in 0..<w {
-                let (start, k) = horizontal[x]
-                for ch in 0..<c {
-                    var s = half
-                    for (j, kj) in k.enumerated() { s += src[(y * image.width + start + j) * c + ch] * kj }
-                    tmp[(y * w + x) * c + ch] = Int(clip8(s))
+        let cw = box.width, ch = box.height
+        // Horizontal pass only over the source rows the vertical pass reads.
+        let rowLo = vertical.first.map(\.start) ?? 0
+        let rowHi = vertical.map { $0.start + $0.weights.count }.max() ?? 0
+        var tmp = [Int](repeating: 0, count: max(0, rowHi - rowLo) * cw * c)
+        image.pixels.withUnsafeBufferPointer { src in
+            for y in rowLo..<max(rowLo, rowHi) {
+                for x in 0..<cw {
+                    let (start, k) = horizontal[x]
+                    for k0 in 0..<c {
+                        var s = half
+                        for (j, kj) in k.enumerated() { s += Int(src[(y * image.width + start + j) * c + k0]) * kj }
+                        tmp[((y - rowLo) * cw + x) * c + k0] = Int(clip8(s))
+                    }
                 }
             }
         }
-        var out = [Float](repeating: 0, count: h * w * c)
-        for y in 0..<h {
+        var out = [Float](repeating: 0, count: ch * cw * c)
+        for y in 0..<ch {
             let (start, k) = vertical[y]
-            for x in 0..<w {
-                for ch in 0..<c {
+            for x in 0..<cw {
+                for k0 in 0..<c {
                     var s = half
-                    for (j, kj) in k.enumerated() { s += tmp[((start + j) * w + x) * c + ch] * kj }
-                    out[(y * w + x) * c + ch] = clip8(s)
+                    for (j, kj) in k.enumerated() { s += tmp[((start - rowLo + j) * cw + x) * c + k0] * kj }
+                    out[(y * cw + x) * c + k0] = clip8(s)
                 }
             }
         }
-        return Image(width: w, height: h, channels: c, pixels: out)
+        return Image(width: cw, height: ch, channels: c, pixels: out)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import LRPCore
 
 /// Pixel normalisation conventions of pretrained CNNs.
@@ -64,16 +65,33 @@ public struct Preprocessing: Sendable {
             // torchvision: new_short = size, new_long = int(size * long / short).
             let short = max(height, width) * 256 / 224
             var w = short, h = short
-            if rgb.width > rgb.height { w = Int(Double(short) * Double(rgb.width) / Double(rgb.height)) }
-            if rgb.height > rgb.width { h = Int(Double(short) * Double(rgb.height) / Double(rgb.width)) }
+            // a reduced picture keeps the original's proportions in its extent
+            let (iw, ih) = (rgb.extentWidth ?? Double(rgb.width), rgb.extentHeight ?? Double(rgb.height))
+            if iw > ih { w = Int(Double(short) * iw / ih) }
+            if ih > iw { h = Int(Double(short) * ih / iw) }
             w = max(w, width); h = max(h, height)
-            let resized = PILResize.resize(rgb, width: w, height: h)
             // torchvision's CenterCrop offset: int(round((size_in - size_out) / 2)) with Python's
-            // round, which rounds halves to even (16.5 → 16).
+            // round, which rounds halves to even (16.5 → 16). Only the crop is computed.
             let x = Int((Double(w - width) / 2).rounded(.toNearestOrEven))
             let y = Int((Double(h - height) / 2).rounded(.toNearestOrEven))
-            return resized.cropped(x: x, y: y, width: width, height: height)
+            return PILResize.resize(rgb, width: w, height: h, crop: (x, y, width, height))
         }
+    }
+
+    /// What `fitted` needs of a picture, so that a huge one can be reduced while it is decoded
+    /// (DESIGN §5.3): the input size, or for `center` the resized shorter side.
+    public var decodeNeed: Image.Need {
+        switch fit {
+        case .resize: return Image.Need(width: width, height: height, keepAspect: false)
+        case .center:
+            let short = max(height, width) * 256 / 224
+            return Image.Need(width: short, height: short, keepAspect: true)
+        }
+    }
+
+    /// Loads and fits a picture, reducing a huge one while decoding.
+    public func load(_ url: URL) throws -> Image {
+        fitted(try Image.load(url, need: decodeNeed))
     }
 
     private static func roundedToBytes(_ image: Image) -> Image {

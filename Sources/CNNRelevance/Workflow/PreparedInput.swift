@@ -34,7 +34,7 @@ public enum InputPreparation {
         guard graph.inputShape.first == 3 else {
             throw LRPError("the model takes \(graph.inputShape.first ?? 0)-channel inputs; pictures give 3 (give an exact input tensor instead)")
         }
-        let fitted = preprocessing.fitted(try Image.load(url))
+        let fitted = try preprocessing.load(url)
         return PreparedInput(source: url, sampleIndex: nil, tensor: preprocessing.tensor(fromFitted: fitted), picture: fitted)
     }
 

@@ -147,6 +147,22 @@ public enum DenseSIFT {
         return DenseSIFTFeatures(count: total, descriptors: descriptors, frames: frames)
     }
 
+    /// Number of descriptors one scale gives on a width×height image (no pixels needed).
+    /// - Throws: `LRPError` for bad parameters or sizes.
+    public static func frameCount(width: Int, height: Int, options: DenseSIFTOptions) throws -> Int {
+        guard width >= 1, height >= 1, width.multipliedReportingOverflow(by: height).partialValue <= Int(Int32.max),
+              width <= Int(Int32.max), height <= Int(Int32.max) else {
+            throw LRPError("dense SIFT: implausible image size \(width)×\(height)")
+        }
+        var params = try cParams(options, width: width, height: height)
+        let n = lrp_dsift_num_frames(Int32(width), Int32(height), &params, nil, nil)
+        if n >= 0 { return Int(n) }
+        // the kernel refuses more than INT_MAX/128 frames: count them here (vl_dsift's grid)
+        let b = options.bounds ?? (0, 0, width - 1, height - 1)
+        let span = { (lo: Int, hi: Int) in hi - lo - 3 * options.binSize < 0 ? 0 : (hi - lo - 3 * options.binSize) / options.step + 1 }
+        return span(b.minX, b.maxX) * span(b.minY, b.maxY)
+    }
+
     static func cParams(_ o: DenseSIFTOptions, width: Int, height: Int) throws -> LrpDsiftParams {
         guard o.binSize >= 1, o.step >= 1, o.binSize <= 1 << 12, o.step <= 1 << 16 else {
             throw LRPError("dense SIFT: bin size and step must be positive")

@@ -36,7 +36,7 @@ public enum FisherVectorEvaluator {
                 }
             }
             do {
-                let encoding = try encoder.encode(try Image.load(items[i].url), threads: 1)
+                let encoding = try encoder.encode(try ImageEncoder.loadImage(items[i].url), threads: 1)
                 scores.set(i, model.svms.scores(encoding.fisherVector))
             } catch {
                 skipped.add(items[i].url, error)

@@ -150,7 +150,7 @@ public enum FisherVectorTrainer {
                 }
             }
             do {
-                let image = try Image.load(item.url)
+                let image = try ImageEncoder.loadImage(item.url)
                 let sift = try ImageEncoder.descriptors(of: image, features: options.features, threads: 1)
                 guard sift.count > 0 else { throw LRPError("\(item.url.path): too small for a descriptor") }
                 var local = SplitMix64(seed: options.seed &+ UInt64(chosen[j]) &* 0x9E37_79B9)
@@ -183,7 +183,7 @@ public enum FisherVectorTrainer {
                 }
             }
             do {
-                let image = try Image.load(items[i].url)
+                let image = try ImageEncoder.loadImage(items[i].url)
                 let encoding = try encoder.encode(image, threads: 1)
                 encoding.fisherVector.withUnsafeBufferPointer { store.setRow(i, from: $0.baseAddress!) }
                 ok.set(i, true)

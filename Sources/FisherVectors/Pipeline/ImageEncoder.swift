@@ -45,6 +45,24 @@ public struct ImageEncoder: Sendable {
         DenseSIFT.unitGrey(image)
     }
 
+    /// Largest side the pipeline works at (DESIGN §5.3): a larger image is reduced while it is
+    /// decoded and resized (bilinear with antialiasing, rounded to bytes) to this side, keeping
+    /// its aspect ratio, before SIFT. Smaller images are used as they are.
+    public static let maxSide = 640
+
+    /// Loads an image for the pipeline, at most `maxSide` pixels on its longer side.
+    /// - Throws: `LRPError` naming the file (missing, corrupt, unsupported, too large).
+    public static func loadImage(_ url: URL, maxSide: Int = ImageEncoder.maxSide) throws -> Image {
+        let (w, h, _) = try Image.info(url)
+        guard max(w, h) > maxSide else { return try Image.load(url) }
+        let scale = Double(maxSide) / Double(max(w, h))
+        let tw = max(1, Int((Double(w) * scale).rounded())), th = max(1, Int((Double(h) * scale).rounded()))
+        let image = try Image.load(url, need: Image.Need(width: tw, height: th, keepAspect: true))
+        var out = image.resized(width: tw, height: th)
+        out.pixels = out.pixels.map { max(0, min(255, $0.rounded())) }
+        return out
+    }
+
     /// Descriptors one image may produce (about 3 KB of working memory each with K = 256):
     /// larger images are refused with a message instead of exhausting memory.
     public static let maxDescriptors = 1_000_000

@@ -65,7 +65,7 @@ public final class FisherExplainRun {
         var pending: [(FisherExplainedImage, [ExplanationSet])] = []
         var taken = Set<String>()
         for url in images {
-            let image = try Image.load(url)
+            let image = try ImageEncoder.loadImage(url)
             let started = Date()
             let explanation: FisherExplanation
             do {

@@ -16,15 +16,19 @@ TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 SCRATCH=.build-fuzz
 
+mkdir -p "$SCRATCH"
 build_args=(-c release --package-path Fuzz --scratch-path "$SCRATCH"
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xcc -fsanitize=fuzzer-no-link,address)
 for t in "${TARGETS[@]}"; do
     [ -d "Fuzz/Sources/fuzz-$t" ] || { echo "fuzz.sh: unknown target $t (known: ${ALL[*]})" >&2; exit 2; }
-    swift build "${build_args[@]}" --product "fuzz-$t" 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
-    [ -x "$SCRATCH/release/fuzz-$t" ] || { echo "fuzz.sh: build of fuzz-$t failed" >&2; exit 2; }
+    if ! swift build "${build_args[@]}" --product "fuzz-$t" >"$SCRATCH/build-$t.log" 2>&1; then
+        grep error "$SCRATCH/build-$t.log" | head -20
+        echo "fuzz.sh: build of fuzz-$t failed (log: $SCRATCH/build-$t.log)" >&2
+        exit 2
+    fi
 done
 
-mkdir -p Fuzz/crashes
+mkdir -p Fuzz/crashes "$SCRATCH"
 failed=0
 total=0
 printf '%-12s %8s %12s %10s  %s\n' target seconds executions exec/s result

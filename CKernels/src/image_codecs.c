@@ -134,7 +134,7 @@ static int png_run(const uint8_t *data, size_t size, int *w, int *h, int *c, uin
                                            png_warning_ignore);
   if (!png) { set_message(message, cap, "cannot create PNG reader"); return LRP_E_DECODE; }
   png_infop info = png_create_info_struct(png);
-  png_bytep *rows = NULL;
+  png_bytep *volatile rows = NULL; /* volatile: set after setjmp, freed after a longjmp (else leaked) */
   if (!info) {
     png_destroy_read_struct(&png, NULL, NULL);
     set_message(message, cap, "cannot create PNG info");

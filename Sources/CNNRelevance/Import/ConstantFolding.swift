@@ -262,6 +262,8 @@ enum ConstantFolding {
         let inner = first.shape[(axis + 1)...].reduce(1, *)
         var shape = first.shape
         shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+        // Bounded like every folded result: many large parts must not add up to gigabytes.
+        guard ShapeMath.count(shape, limit: maxElements) != nil else { throw ctx.error("result of shape \(shape) too large") }
         let anyFloat = parts.contains { !$0.isInteger }
         var floats: [Float] = [], ints: [Int64] = []
         var batch = Set<Int>(), unknown = Set<Int>()

@@ -2,7 +2,7 @@
 # Runs the whole XCTest suite once under AddressSanitizer (Swift and C) and UndefinedBehaviorSanitizer
 # (C kernels; Swift checks overflow and bounds itself in debug builds). Builds into .build-asan.
 #   Scripts/sanitize.sh [swift test arguments, e.g. --filter NPYTests]
-# Fails on any sanitizer report (ASan aborts the run; UBSan reports are counted in the log).
+# Fails on any sanitizer report (ASan stops the run; leaks and UBSan reports are counted in the log).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
@@ -16,13 +16,13 @@ if ! swift build --build-tests "${flags[@]}" >"$log" 2>&1; then
     echo "sanitize.sh: build failed (log: $log)" >&2
     exit 2
 fi
-# Leak checking is off: the Swift runtime's one-time allocations are not leaks of the toolkit.
-ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+# Leak checking on: it finds C buffers lost on error paths (e.g. a longjmp out of libpng).
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     swift test --skip-build "${flags[@]}" "$@" >"$log" 2>&1
 status=$?
 grep -E '^(Test Suite .All tests.|	 Executed [0-9]+ tests?,)' "$log" | tail -2
 ubsan=$(grep -c 'runtime error:' "$log")
-asan=$(grep -c 'ERROR: AddressSanitizer' "$log")
+asan=$(grep -cE 'ERROR: (AddressSanitizer|LeakSanitizer)' "$log")
 echo "sanitize.sh: swift test status $status, AddressSanitizer reports $asan, UndefinedBehaviorSanitizer reports $ubsan (log: $log)"
-grep -E 'runtime error:|ERROR: AddressSanitizer|SUMMARY:' "$log" | sort | uniq -c | head -20
+grep -E 'runtime error:|ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY:' "$log" | sort | uniq -c | head -20
 [ "$status" -eq 0 ] && [ "$ubsan" -eq 0 ] && [ "$asan" -eq 0 ]

@@ -18,6 +18,7 @@ if ! swift build --build-tests "${flags[@]}" >"$log" 2>&1; then
 fi
 # Leak checking on: it finds C buffers lost on error paths (e.g. a longjmp out of libpng).
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+LSAN_OPTIONS="suppressions=$PWD/Scripts/sanitize-leaks.supp:print_suppressions=0" \
     swift test --skip-build "${flags[@]}" "$@" >"$log" 2>&1
 status=$?
 grep -E '^(Test Suite .All tests.|	 Executed [0-9]+ tests?,)' "$log" | tail -2

@@ -3,7 +3,8 @@
 #   Scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60 s, every target)
 # Targets: npy image onnx rulemap labels safetensors voc. Builds with -sanitize=fuzzer,address
 # (C kernels included) into .build-fuzz, runs each target for the given time on a working copy
-# of its seed corpus (.build-fuzz/corpus/<target>; the committed seeds are not changed), prints
+# of its seed corpus (.build-fuzz/corpus/<target>; the committed seeds are not changed) with
+# Fuzz/dict/<target>.dict if there is one, prints
 # executions per target and keeps crashing inputs in Fuzz/crashes/. Exits non-zero on a crash.
 # FUZZ_LOG=FILE appends "date target seconds executions status" lines to FILE.
 set -uo pipefail
@@ -36,10 +37,12 @@ for t in "${TARGETS[@]}"; do
     work="$SCRATCH/corpus/$t"
     mkdir -p "$work"
     log="$SCRATCH/fuzz-$t.log"
+    dict=()
+    [ -f "Fuzz/dict/$t.dict" ] && dict=(-dict="Fuzz/dict/$t.dict")
     # -timeout: one input taking 30 s is a hang; -rss_limit_mb: a reader must not balloon.
     "$SCRATCH/release/fuzz-$t" "$work" "Fuzz/corpus/$t" \
         -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 -timeout=30 -rss_limit_mb=3072 \
-        -artifact_prefix="Fuzz/crashes/$t-" -close_fd_mask=3 >"$log" 2>&1
+        -artifact_prefix="Fuzz/crashes/$t-" -close_fd_mask=3 "${dict[@]}" >"$log" 2>&1
     status=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)

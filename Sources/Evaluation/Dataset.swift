@@ -99,7 +99,22 @@ enum ImageFolderReader {
 }
 
 /// PASCAL VOC: `ImageSets/Main/<class>_<split>.txt` label files and `JPEGImages/<id>.jpg`.
-enum VOCReader {
+public enum VOCReader {
+    /// The `<image id> <1|-1|0>` lines of one label file (blank lines skipped), in file order.
+    /// - Throws: `LRPError` naming the file and line of the first malformed line.
+    public static func parseLabelFile(_ text: String, file: String) throws -> [(id: String, label: Int8)] {
+        var out: [(id: String, label: Int8)] = []
+        for (n, rawLine) in text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+            let fields = rawLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            if fields.isEmpty { continue }
+            guard fields.count == 2, let label = Int8(fields[1]), [-1, 0, 1].contains(label) else {
+                throw LRPError("\(file) line \(n + 1): expected '<image id> <1|-1|0>', got '\(rawLine)'")
+            }
+            out.append((String(fields[0]), label))
+        }
+        return out
+    }
+
     static func read(root: URL, split: String, requireImages: Bool) throws -> Dataset {
         let fm = FileManager.default
         let main = root.appendingPathComponent("ImageSets/Main")
@@ -123,13 +138,7 @@ enum VOCReader {
             do { text = try String(contentsOf: main.appendingPathComponent(file), encoding: .utf8) } catch {
                 throw LRPError("cannot read \(main.appendingPathComponent(file).path)")
             }
-            for (n, rawLine) in text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
-                let fields = rawLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-                if fields.isEmpty { continue }
-                guard fields.count == 2, let label = Int8(fields[1]), [-1, 0, 1].contains(label) else {
-                    throw LRPError("\(file) line \(n + 1): expected '<image id> <1|-1|0>', got '\(rawLine)'")
-                }
-                let id = String(fields[0])
+            for (id, label) in try parseLabelFile(text, file: file) {
                 if labelsById[id] == nil {
                     labelsById[id] = [Int8](repeating: -1, count: classFiles.count)
                     order.append(id)

@@ -52,8 +52,9 @@ public enum NPY {
     }
 
     /// Reads a `.npy` file of float32, float64, integer or boolean type into float32.
-    /// - Throws: `LRPError` naming the file for anything it cannot read (bad magic, Fortran
-    ///   order, big-endian or unsupported dtype, truncated data).
+    /// Fortran-order arrays are reordered to C order.
+    /// - Throws: `LRPError` naming the file for anything it cannot read (bad magic, a header that
+    ///   breaks the format's grammar, big-endian or unsupported dtype, truncated data).
     public static func read(_ url: URL) throws -> NDArray {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -85,14 +86,15 @@ public enum NPY {
         guard bytes.count >= headerStart + headerLength,
               let header = String(bytes: bytes[headerStart..<headerStart + headerLength], encoding: .utf8)
         else { throw LRPError("truncated .npy header") }
-        let descr = try field("descr", in: header)
-        let fortran = try field("fortran_order", in: header)
-        let shapeText = try field("shape", in: header)
-        if fortran.hasPrefix("True") { throw LRPError("Fortran-order arrays are not supported; save with C order") }
-        let shape = try parseShape(shapeText)
-        let count = shape.reduce(1, *)
+        let (kind, fortran, shape) = try parseHeader(header)
+        // Checked product (in order, as NDArray computes it): a hostile shape is an error, not a trap.
+        var count = 1
+        for d in shape {
+            let (p, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw LRPError("shape \(shape) is too large") }
+            count = p
+        }
         let payload = headerStart + headerLength
-        let kind = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
         let itemSize: Int
         switch kind {
         case "<f4", "<i4", "<u4": itemSize = 4
@@ -101,8 +103,10 @@ public enum NPY {
         case "|u1", "|i1", "|b1": itemSize = 1
         default: throw LRPError("unsupported dtype \(kind) (expected little-endian float or integer)")
         }
-        guard bytes.count - payload >= count * itemSize else {
-            throw LRPError("truncated data: shape \(shape) needs \(count * itemSize) bytes, file has \(bytes.count - payload)")
+        let (needed, overflow) = count.multipliedReportingOverflow(by: itemSize)
+        guard !overflow else { throw LRPError("shape \(shape) is too large") }
+        guard bytes.count - payload >= needed else {
+            throw LRPError("truncated data: shape \(shape) needs \(needed) bytes, file has \(bytes.count - payload)")
         }
         var values = [Float](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in
@@ -124,32 +128,117 @@ public enum NPY {
                 }
             }
         }
+        if fortran && shape.count > 1 { values = cOrder(values, fortranShape: shape) }
         return NDArray(shape: shape, data: values)
     }
 
-    private static func field(_ key: String, in header: String) throws -> String {
-        guard let r = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\"") else {
-            throw LRPError("malformed .npy header (no \(key))")
+    /// Reorders the values of a Fortran-order (first index fastest) array to C order.
+    private static func cOrder(_ values: [Float], fortranShape shape: [Int]) -> [Float] {
+        var out = [Float](repeating: 0, count: values.count)
+        var index = [Int](repeating: 0, count: shape.count)
+        for c in out.indices {
+            var f = 0, stride = 1
+            for k in shape.indices { f += index[k] * stride; stride *= shape[k] }
+            out[c] = values[f]
+            var k = shape.count - 1
+            while k >= 0 { index[k] += 1; if index[k] < shape[k] { break }; index[k] = 0; k -= 1 }
         }
-        var rest = header[r.upperBound...].drop { $0 == " " || $0 == ":" }
-        if rest.first == "(" {
-            guard let close = rest.firstIndex(of: ")") else { throw LRPError("malformed .npy shape") }
-            return String(rest[...close])
-        }
-        if let end = rest.firstIndex(of: ",") { rest = rest[..<end] } else if let end = rest.firstIndex(of: "}") { rest = rest[..<end] }
-        return String(rest).trimmingCharacters(in: .whitespaces)
+        return out
     }
 
-    private static func parseShape(_ text: String) throws -> [Int] {
-        let inner = text.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
-        if inner.isEmpty { return [] }
-        var dims: [Int] = []
-        for part in inner.split(separator: ",") {
-            let t = part.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "L", with: "")
-            if t.isEmpty { continue }
-            guard let d = Int(t), d >= 0 else { throw LRPError("malformed .npy shape \(text)") }
-            dims.append(d)
+    /// Parses the header dict per the format's grammar: a Python literal
+    /// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }` holding exactly these three
+    /// keys once each, followed only by padding. Returns (descr, fortran_order, shape).
+    static func parseHeader(_ header: String) throws -> (String, Bool, [Int]) {
+        let chars = Array(header.unicodeScalars)
+        var i = 0
+        func skipSpace() { while i < chars.count, chars[i] == " " || chars[i] == "\t" || chars[i] == "\n" || chars[i] == "\r" { i += 1 } }
+        func fail(_ what: String) -> LRPError { LRPError("malformed .npy header: \(what)") }
+        func expect(_ c: Unicode.Scalar, _ what: String) throws {
+            skipSpace()
+            guard i < chars.count, chars[i] == c else { throw fail("expected \(what)") }
+            i += 1
         }
-        return dims
+        func string() throws -> String {
+            skipSpace()
+            guard i < chars.count, chars[i] == "'" || chars[i] == "\"" else { throw fail("expected a quoted string") }
+            let quote = chars[i]
+            i += 1
+            var out = String.UnicodeScalarView()
+            while i < chars.count, chars[i] != quote {
+                guard chars[i] != "\\" else { throw fail("escapes in strings are not supported") }
+                out.append(chars[i]); i += 1
+            }
+            guard i < chars.count else { throw fail("unterminated string") }
+            i += 1
+            return String(out)
+        }
+        func word() -> String {
+            skipSpace()
+            var out = ""
+            while i < chars.count, chars[i].properties.isAlphabetic || ("0"..."9").contains(chars[i]) { out.unicodeScalars.append(chars[i]); i += 1 }
+            return out
+        }
+        func shape() throws -> [Int] {
+            try expect("(", "'(' starting the shape tuple")
+            var dims: [Int] = []
+            while true {
+                skipSpace()
+                if i < chars.count, chars[i] == ")" { i += 1; break }
+                var text = word()
+                if text.hasSuffix("L") { text.removeLast() }  // Python 2 long
+                guard !text.isEmpty, text.allSatisfy(\.isASCII), let d = Int(text), d >= 0 else {
+                    throw fail("shape entries must be non-negative integers")
+                }
+                dims.append(d)
+                skipSpace()
+                if i < chars.count, chars[i] == "," { i += 1; continue }
+                guard i < chars.count, chars[i] == ")" else { throw fail("shape entries must be non-negative integers") }
+                // "(3)" is an integer in Python, not a tuple: only "(a, b)" closes without a comma.
+                guard dims.count > 1 else { throw fail("a one-dimensional shape is written (n,)") }
+                i += 1
+                break
+            }
+            return dims
+        }
+        var descr: String?, fortran: Bool?, dims: [Int]?
+        try expect("{", "'{' starting the header dict")
+        while true {
+            skipSpace()
+            if i < chars.count, chars[i] == "}" { i += 1; break }
+            let key = try string()
+            try expect(":", "':' after '\(key)'")
+            switch key {
+            case "descr":
+                guard descr == nil else { throw fail("key 'descr' given twice") }
+                skipSpace()
+                guard i < chars.count, chars[i] == "'" || chars[i] == "\"" else {
+                    throw LRPError("unsupported dtype (structured arrays are not supported)")
+                }
+                descr = try string()
+            case "fortran_order":
+                guard fortran == nil else { throw fail("key 'fortran_order' given twice") }
+                switch word() {
+                case "True": fortran = true
+                case "False": fortran = false
+                default: throw fail("fortran_order must be True or False")
+                }
+            case "shape":
+                guard dims == nil else { throw fail("key 'shape' given twice") }
+                dims = try shape()
+            default:
+                throw fail("unknown key '\(key)' (expected descr, fortran_order, shape)")
+            }
+            skipSpace()
+            if i < chars.count, chars[i] == "," { i += 1; continue }
+            try expect("}", "',' or '}' after the value of '\(key)'")
+            break
+        }
+        skipSpace()
+        guard i == chars.count else { throw fail("text after the header dict") }
+        guard let descr else { throw fail("no descr") }
+        guard let fortran else { throw fail("no fortran_order") }
+        guard let dims else { throw fail("no shape") }
+        return (descr, fortran, dims)
     }
 }

@@ -171,8 +171,11 @@ enum ConstantFolding {
         var len = data.shape
         for k in 0..<ax.count {
             guard let a = ShapeMath.axis(ax[k], rank: rank) else { throw ctx.error("axis \(ax[k]) out of range") }
-            let d = data.shape[a], s = st[k]
-            guard s != 0 else { throw ctx.error("step 0") }
+            let d = data.shape[a]
+            guard st[k] != 0 else { throw ctx.error("step 0") }
+            // A step longer than the axis picks one element; clamped so the length arithmetic
+            // below cannot overflow (fuzzing: steps = Int64.max trapped).
+            let s = st[k] > 0 ? min(st[k], d + 1) : max(st[k], -(d + 1))
             var b = starts[k] < 0 ? starts[k] + d : starts[k]
             var e = ends[k] < 0 ? ends[k] + d : ends[k]
             if s > 0 {
@@ -262,6 +265,8 @@ enum ConstantFolding {
         let inner = first.shape[(axis + 1)...].reduce(1, *)
         var shape = first.shape
         shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+        // Bounded like every folded result: many large parts must not add up to gigabytes.
+        guard ShapeMath.count(shape, limit: maxElements) != nil else { throw ctx.error("result of shape \(shape) too large") }
         let anyFloat = parts.contains { !$0.isInteger }
         var floats: [Float] = [], ints: [Int64] = []
         var batch = Set<Int>(), unknown = Set<Int>()

@@ -13,17 +13,22 @@ public struct ClassLabels: Sendable {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw LRPError("\(url.path): cannot read the label file")
         }
+        return try parse(text, source: url.path)
+    }
+
+    /// Parses the text of a label file; errors start with `source` (the file's path).
+    public static func parse(_ text: String, source: String) throws -> ClassLabels {
         // Split on any line break: "\r\n" is one Character in Swift, so splitting on "\n" would miss it.
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         while lines.last?.isEmpty == true { lines.removeLast() }
-        guard !lines.isEmpty else { throw LRPError("\(url.path): the label file is empty") }
+        guard !lines.isEmpty else { throw LRPError("\(source): the label file is empty") }
         // A name given twice would make "--target NAME" and the printed labels ambiguous.
         var seen: [String: Int] = [:]
         for (i, line) in lines.enumerated() {
-            guard !line.isEmpty else { throw LRPError("\(url.path): line \(i + 1) is empty (one class name per line)") }
+            guard !line.isEmpty else { throw LRPError("\(source): line \(i + 1) is empty (one class name per line)") }
             if let first = seen.updateValue(i, forKey: line.lowercased()) {
-                throw LRPError("\(url.path): lines \(first + 1) and \(i + 1) name the same class '\(line)'")
+                throw LRPError("\(source): lines \(first + 1) and \(i + 1) name the same class '\(line)'")
             }
         }
         return ClassLabels(names: lines)

@@ -84,7 +84,11 @@ public enum ModelFile {
         var features = FeatureOptions()
         features.binSizes = try FeatureOptions.parseSizes(try value("bin_sizes"))
         features.step = try int("step")
-        features.fast = try value("fast") == "true"
+        switch try value("fast") {
+        case "true": features.fast = true
+        case "false": features.fast = false
+        case let v: throw LRPError("metadata fast is '\(v)', expected 'true' or 'false'")
+        }
         features.magnif = try float("magnif")
         features.windowSize = try float("window_size")
         guard let threshold = Double(try value("contrast_threshold")) else { throw LRPError("metadata contrast_threshold is not a number") }
@@ -96,6 +100,12 @@ public enum ModelFile {
         let k = try int("gmm_k"), dims = try int("pca_dims")
         guard k >= 1, dims >= 1, dims <= 128 else { throw LRPError("metadata gmm_k / pca_dims out of range") }
 
+        // Element types as ModelFile.md lists them: F32 everywhere, F16 also for the SVM weights.
+        for (name, t) in file.tensors.sorted(by: { $0.key < $1.key }) where t.dtype != .f32 {
+            guard name == "svm.weights", t.dtype == .f16 else {
+                throw LRPError("tensor \(name) has dtype \(t.dtype.rawValue), expected F32\(name == "svm.weights" ? " or F16" : "")")
+            }
+        }
         let pca = PCA(inputDimension: 128, outputDimension: dims,
                       mean: try file.tensor("pca.mean", shape: [128]).floats(),
                       components: try file.tensor("pca.projection", shape: [dims, 128]).floats(),
@@ -104,7 +114,13 @@ public enum ModelFile {
                                 means: try file.tensor("gmm.means", shape: [k, dims]).floats(),
                                 covariances: try file.tensor("gmm.variances", shape: [k, dims]).floats(),
                                 priors: try file.tensor("gmm.priors", shape: [k]).floats())
-        let length = features.cellCount * 2 * k * dims
+        // Checked: a hostile gmm_k must be an error, not an overflow trap.
+        var length = features.cellCount
+        for factor in [2, k, dims] {
+            let (p, overflow) = length.multipliedReportingOverflow(by: factor)
+            guard !overflow else { throw LRPError("metadata gmm_k \(k) is too large") }
+            length = p
+        }
         let svms = LinearSVMs(classCount: classes.count, dimension: length,
                               weights: try file.tensor("svm.weights", shape: [classes.count, length]).floats(),
                               biases: try file.tensor("svm.biases", shape: [classes.count]).floats())

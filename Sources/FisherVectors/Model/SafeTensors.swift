@@ -167,7 +167,9 @@ public struct SafeTensors: Sendable {
                 guard !overflow else { throw LRPError("tensor \(name): shape too large") }
                 count = p
             }
-            guard count.multipliedReportingOverflow(by: dtype.size).partialValue == end - begin else {
+            // Checked: a wrapped product could match a small byte range and read past it later.
+            let (size, sizeOverflow) = count.multipliedReportingOverflow(by: dtype.size)
+            guard !sizeOverflow, size == end - begin else {
                 throw LRPError("tensor \(name): \(end - begin) bytes do not hold shape \(shape) of \(dtype.rawValue)")
             }
             ranges.append((begin, end, name))

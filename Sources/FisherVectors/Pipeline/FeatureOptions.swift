@@ -47,8 +47,9 @@ public struct FeatureOptions: Sendable, Equatable {
             throw LRPError("magnif and window size must be positive")
         }
         guard contrastThreshold >= 0, contrastThreshold.isFinite else { throw LRPError("contrast threshold must be non-negative") }
-        guard !pyramid.isEmpty, pyramid.allSatisfy({ $0.rows >= 1 && $0.columns >= 1 && $0.cellCount <= 1024 }) else {
-            throw LRPError("pyramid levels must have at least one row and column")
+        guard !pyramid.isEmpty, pyramid.allSatisfy({ (1...1024).contains($0.rows) && (1...1024).contains($0.columns) && $0.cellCount <= 1024 }) else {
+            // Rows and columns bounded before their product (no overflow trap on a hostile file).
+            throw LRPError("pyramid levels must have at least one row and column and at most 1024 cells")
         }
     }
 

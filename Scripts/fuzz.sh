@@ -7,6 +7,8 @@
 # Fuzz/dict/<target>.dict if there is one, prints
 # executions per target and keeps crashing inputs in Fuzz/crashes/. Exits non-zero on a crash.
 # FUZZ_LOG=FILE appends "date target seconds executions status" lines to FILE.
+# FUZZ_SEED=N fixes libFuzzer's random seed (the test command uses one, so that CI replays the
+# same mutations every run and a failure there is a regression, not a new random find).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
@@ -39,6 +41,7 @@ for t in "${TARGETS[@]}"; do
     log="$SCRATCH/fuzz-$t.log"
     dict=()
     [ -f "Fuzz/dict/$t.dict" ] && dict=(-dict="Fuzz/dict/$t.dict")
+    [ -n "${FUZZ_SEED:-}" ] && dict+=(-seed="$FUZZ_SEED")
     # -timeout: one input taking 30 s is a hang; -rss_limit_mb: a reader must not balloon.
     # The Swift backtracer would catch a trap first and trip ASan itself: leave traps to libFuzzer.
     SWIFT_BACKTRACE=enable=no "$SCRATCH/release/fuzz-$t" "$work" "Fuzz/corpus/$t" \

@@ -121,10 +121,10 @@ public final class Explainer: @unchecked Sendable {
         try cutOff.check(cutoffs)
         if cutoffs.isEmpty { return [] }
         let ks = Array(Set(cutoffs)).sorted()
-        let results = try relevances(pass, targets: targets, cutoffs: ks, diagnose: false)
-        // One pass over the maps on the valid path; only a non-finite map pays for the
-        // diagnosis, a second walk that checks every step and names the layer.
-        if results.contains(where: { r in r.withUnsafeBufferPointer { lrp_all_finite($0.baseAddress, $0.count) == 0 } }) {
+        let (results, finite) = try relevances(pass, targets: targets, cutoffs: ks, diagnose: false)
+        // The valid path only checks each finished map (in the worker that made it); a
+        // non-finite one pays for the diagnosis, a second walk that checks every step.
+        if !finite {
             _ = try relevances(pass, targets: targets, cutoffs: ks, diagnose: true)
             throw LRPError("the relevance is not finite (the model's values overflow float32)")
         }
@@ -135,7 +135,8 @@ public final class Explainer: @unchecked Sendable {
 
     /// The input relevance for each of the sorted cut-offs `ks`; with `diagnose` every step's
     /// result is checked and the first non-finite one is an error naming its layer.
-    private func relevances(_ pass: ForwardPass, targets: [Int], cutoffs ks: [Int], diagnose: Bool) throws -> [[Float]] {
+    private func relevances(_ pass: ForwardPass, targets: [Int], cutoffs ks: [Int], diagnose: Bool) throws
+        -> (maps: [[Float]], finite: Bool) {
         let batch = pass.batchSize
         var walk = RelevanceWalk(graph: prepared, rules: rules, values: pass.values, saved: pass.saved)
         walk.diagnose = diagnose
@@ -157,8 +158,12 @@ public final class Explainer: @unchecked Sendable {
 
         // Flat parts: one walk per cut-off, in parallel over the cut-offs.
         var results = [[Float]?](repeating: nil, count: ks.count)
+        var finite = true
+        func isFinite(_ r: [Float]) -> Bool { r.withUnsafeBufferPointer { lrp_all_finite($0.baseAddress, $0.count) != 0 } }
         if ks.count == 1 {
-            results[0] = try walk.finishFlat(from: cutOff.boundary(ks[0]) - 1, snapshots[ks[0]]!, ctx)
+            let r = try walk.finishFlat(from: cutOff.boundary(ks[0]) - 1, snapshots[ks[0]]!, ctx)
+            results[0] = r
+            finite = isFinite(r)
         } else {
             let lock = NSLock()
             var failure: Error?
@@ -168,14 +173,15 @@ public final class Explainer: @unchecked Sendable {
                 let serial = EngineContext(batch: batch, workspace: Workspace(slots: 1), serial: true)
                 do {
                     let r = try walk.finishFlat(from: jobs[j].0, jobs[j].1, serial)
-                    lock.lock(); results[j] = r; lock.unlock()
+                    let ok = isFinite(r)
+                    lock.lock(); results[j] = r; finite = finite && ok; lock.unlock()
                 } catch {
                     lock.lock(); failure = failure ?? error; lock.unlock()
                 }
             }
             if let failure { throw failure }
         }
-        return results.map { $0! }
+        return (results.map { $0! }, finite)
     }
 
     /// `one-hot(target) × logit` for every sample.

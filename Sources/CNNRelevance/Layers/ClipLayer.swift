@@ -2,15 +2,11 @@ import CKernels
 import LRPCore
 
 /// clamp(x, min, max), e.g. ReLU6. Relevance passes through.
-struct ClipKind: LayerKind, PassThroughLayer {
+struct ClipKind: ActivationKind {
     let min: Float
     let max: Float
 
-    var category: LayerCategory? { .activation }
-
     var summary: String { min == 0 && max == 6 ? "relu6" : "clip [\(min), \(max)]" }
-    func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }
-    func isChannelwise(_ io: NodeShapes) -> Bool { true }
 
     func lower(_ io: NodeShapes) throws -> any EngineLayer {
         try io.expectSameCount()

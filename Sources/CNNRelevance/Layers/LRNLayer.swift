@@ -3,16 +3,15 @@ import LRPCore
 
 /// Local response normalisation across channels. Relevance passes through (as zennit does
 /// for normalisations it has no rule for).
-struct LRNKind: LayerKind, PassThroughLayer {
+struct LRNKind: ActivationKind {
     let size: Int
     let alpha: Float
     let beta: Float
     let bias: Float
 
-    var category: LayerCategory? { .activation }
-
     var summary: String { "lrn \(size)" }
-    func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }
+    /// Across channels: output restriction may not move through it.
+    func isChannelwise(_ io: NodeShapes) -> Bool { false }
 
     func lower(_ io: NodeShapes) throws -> any EngineLayer {
         try io.expectSameCount()

@@ -181,6 +181,22 @@ extension PassThroughLayer {
     func relevance(_ r: Relevance, _ step: RelevanceStep) throws -> [Relevance] { [r] }
 }
 
+/// Activation-like kinds: one input, the output has its shape, each output element sees what
+/// its input element sees, relevance passes through, and lowering only checks the shape (a kind
+/// with parameters to check overrides `lower`).
+protocol ActivationKind: LayerKind, PassThroughLayer {}
+
+extension ActivationKind {
+    var category: LayerCategory? { .activation }
+    func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }
+    func isChannelwise(_ io: NodeShapes) -> Bool { true }
+
+    func lower(_ io: NodeShapes) throws -> any EngineLayer {
+        try io.expectSameCount()
+        return self
+    }
+}
+
 extension Graph {
     /// The receptive field of a value without spatial layout: the whole input.
     var globalField: ReceptiveField {

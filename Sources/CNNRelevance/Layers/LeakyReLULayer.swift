@@ -2,14 +2,10 @@ import LRPCore
 
 /// Leaky ReLU: x for x ≥ 0, alpha·x below (ONNX `LeakyRelu`, default alpha 0.01). Relevance
 /// passes through, as zennit's `Pass` rule does for every activation.
-struct LeakyReLUKind: LayerKind, PassThroughLayer {
+struct LeakyReLUKind: ActivationKind {
     let alpha: Float
 
-    var category: LayerCategory? { .activation }
-
     var summary: String { "leaky relu \(alpha)" }
-    func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }
-    func isChannelwise(_ io: NodeShapes) -> Bool { true }
 
     func lower(_ io: NodeShapes) throws -> any EngineLayer {
         try io.expectSameCount()

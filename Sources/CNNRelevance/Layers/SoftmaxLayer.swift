@@ -3,16 +3,8 @@ import LRPCore
 
 /// Softmax along the feature axis, only as the last layer: the engine explains the logits it
 /// receives (`PreparedGraph.logitValue`), so relevance never reaches it.
-struct SoftmaxKind: LayerKind, PassThroughLayer {
-    var category: LayerCategory? { .activation }
+struct SoftmaxKind: ActivationKind {
     var summary: String { "softmax" }
-    func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField { inputs[0] }
-    func isChannelwise(_ io: NodeShapes) -> Bool { true }
-
-    func lower(_ io: NodeShapes) throws -> any EngineLayer {
-        try io.expectSameCount()
-        return self
-    }
 
     func forward(_ step: ForwardStep) throws -> (output: FloatBuffer, saved: SavedProducts?) {
         let x = step.x, y = step.newOutput(), c = step.layouts.output.count

@@ -2,19 +2,11 @@ import LRPCore
 
 /// Average pooling. Relevance proportional to the inputs (zennit's `Norm`); flat in the
 /// cut-off region.
-struct AveragePoolKind: LayerKind {
+struct AveragePoolKind: WindowPoolKind {
     let pool: Pool2D
-
+    var poolKind: PoolLayer.Kind { .average }
+    var name: String { "avgpool" }
     var category: LayerCategory? { .averagePool }
-
-    var summary: String {
-        "avgpool \(windowSummary(pool.kernelH, pool.kernelW, pool.strideH, pool.strideW))\(pool.ceilMode ? " ceil" : "")"
-    }
-    func isChannelwise(_ io: NodeShapes) -> Bool { true }
-    func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField {
-        PoolLayer.receptiveField(pool, inputs, io)
-    }
-    func lower(_ io: NodeShapes) throws -> any EngineLayer { try PoolLayer.lower(pool, kind: .average, io) }
 }
 
 /// Mean over H and W (GlobalAveragePool, ReduceMean over the spatial axes): average pooling

@@ -1,6 +1,25 @@
 import CKernels
 import LRPCore
 
+/// Max and average pooling over windows: the graph-level answers come from the window
+/// (`pool`) and the pooling kind; the kind files add their name and category.
+protocol WindowPoolKind: LayerKind {
+    var pool: Pool2D { get }
+    var poolKind: PoolLayer.Kind { get }
+    var name: String { get }
+}
+
+extension WindowPoolKind {
+    var summary: String {
+        "\(name) \(windowSummary(pool.kernelH, pool.kernelW, pool.strideH, pool.strideW))\(pool.ceilMode ? " ceil" : "")"
+    }
+    func isChannelwise(_ io: NodeShapes) -> Bool { true }
+    func receptiveField(_ inputs: [ReceptiveField], _ io: NodeShapes) -> ReceptiveField {
+        PoolLayer.receptiveField(pool, inputs, io)
+    }
+    func lower(_ io: NodeShapes) throws -> any EngineLayer { try PoolLayer.lower(pool, kind: poolKind, io) }
+}
+
 /// What max, average and global average pooling share: the kernel geometry and the two
 /// relevance treatments that do not depend on the kind of pooling.
 struct PoolLayer: EngineLayer {

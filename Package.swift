@@ -20,16 +20,20 @@ let package = Package(
         .executable(name: "lrp-cnn", targets: ["lrp-cnn"]),
         .executable(name: "lrp-fv", targets: ["lrp-fv"]),
         .executable(name: "lrp-bench", targets: ["lrp-bench"]),
+        .executable(name: "lrp-compare", targets: ["lrp-compare"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // MARK: system libraries (Debian packages; see vendor-notes.md)
         .systemLibrary(name: "CVLFeat", path: "Sources/CVLFeat"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
 
         // MARK: C kernels: the hot loops behind one public header
         .target(
@@ -59,6 +63,12 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["LRPCore"]),
         .target(name: "FisherVectors", dependencies: ["LRPCore", "CKernels", "COpenBLAS", "Evaluation"],
                 exclude: ["Model/ModelFile.md", "Model/EncodedShards.md"]),
+        // Both model families side by side: Figure-1 panels, faithfulness by region
+        // perturbation, and the browsable report (docs/DESIGN.md §10).
+        .target(name: "Comparison", dependencies: [
+            "CNNRelevance", "FisherVectors", "LRPCore", "Evaluation", "CKernels", "CCairo",
+            .product(name: "Mustache", package: "swift-mustache"),
+        ]),
 
         // MARK: executables (argument parsing and printing only)
         // What the three executables share: the error runner and exit statuses, stderr
@@ -75,6 +85,10 @@ let package = Package(
             "FisherVectors", "LRPCore", "Evaluation", "CLISupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "lrp-compare", dependencies: [
+            "Comparison", "CNNRelevance", "FisherVectors", "LRPCore", "Evaluation", "CLISupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "lrp-bench", dependencies: [
             "CNNRelevance", "FisherVectors", "LRPCore", "CKernels", "COpenBLAS", "CVLFeat", "CLISupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -88,6 +102,7 @@ let package = Package(
         ]),
         .testTarget(name: "FisherVectorsTests", dependencies: ["FisherVectors", "LRPCore", "CKernels", "CVLFeat"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "LRPCore"]),
-        .testTarget(name: "CLITests", dependencies: ["LRPCore", "lrp-cnn", "lrp-fv", "lrp-bench"]),
+        .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "CNNRelevance", "FisherVectors", "LRPCore", "CCairo"]),
+        .testTarget(name: "CLITests", dependencies: ["LRPCore", "lrp-cnn", "lrp-fv", "lrp-bench", "lrp-compare"]),
     ]
 )

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the toolkit builds against, if any is missing:
 # VLFeat (reference for SIFT/GMM/Fisher; linked by tests and the benchmark), OpenBLAS,
-# libjpeg, libpng, OpenSSL (SHA-256). Needs root or sudo. Swift itself is expected on PATH (or in /opt/swift).
+# libjpeg, libpng, OpenSSL (SHA-256), Cairo and a font (figures and plots). Needs root or sudo. Swift itself is expected on PATH (or in /opt/swift).
 set -euo pipefail
-packages=(libvlfeat-dev libopenblas-dev libjpeg-dev libpng-dev libssl-dev pkg-config)
+packages=(libvlfeat-dev libopenblas-dev libjpeg-dev libpng-dev libssl-dev libcairo2-dev fonts-dejavu-core pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

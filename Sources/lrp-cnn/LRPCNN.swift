@@ -83,9 +83,10 @@ struct ModelOptions: ParsableArguments {
                 throw LRPError("\(labels) has \(l.names.count) labels but the model has \(modelClasses) classes")
             }
             names = l
-        } else if model == nil || modelClasses == 1000, let bundled = try? ModelLocator.bundled(Self.bundledLabels),
-                  let l = try? ClassLabels.load(bundled), l.names.count == modelClasses {
-            names = l
+        } else if model == nil || modelClasses == 1000, let bundled = try? ModelLocator.bundled(Self.bundledLabels) {
+            // A bundled list that does not parse is a broken installation, not "no names".
+            let l = try ClassLabels.load(bundled)
+            if l.names.count == modelClasses { names = l }
         }
         return Loaded(graph: graph, url: url, labels: names)
     }

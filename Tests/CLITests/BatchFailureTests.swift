@@ -100,6 +100,23 @@ final class BatchFailureTests: XCTestCase {
         assertNoFiles(out)
     }
 
+    /// A NaN in the Fisher-vector model is a whole-run error naming the tensor, before any image
+    /// (the sweep found exit 0 with NaN scores for NaN in pca.mean, pca.projection, svm.*).
+    func testFVModelWithNaNTensorIsOneError() throws {
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: fvModel))
+        let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: bytes[8..<(8 + headerLength)]) as? [String: Any])
+        let offsets = try XCTUnwrap((header["pca.projection"] as? [String: Any])?["data_offsets"] as? [Int])
+        let at = 8 + headerLength + offsets[0] + 4 * 7
+        bytes.replaceSubrange(at..<(at + 4), with: [0x00, 0x00, 0xC0, 0x7F]) // float32 NaN, little-endian
+        let bad = work.appendingPathComponent("nan.safetensors")
+        try bytes.write(to: bad)
+        let out = work.appendingPathComponent("out")
+        let r = try run("lrp-fv", ["explain", "--model", bad.path, "a.jpg", "c.jpg", "--out", out.path])
+        assertErrorLine(r, mentions: ["nan.safetensors", "tensor pca.projection: element 7 is nan"], exitStatus: 1)
+        assertNoFiles(out)
+    }
+
     /// A sharded run records the bad image as failed in its manifest and finishes the others.
     func testShardedExplainRecordsTheFailure() throws {
         let out = work.appendingPathComponent("shards")

@@ -35,6 +35,9 @@ final class ExitStatusTests: XCTestCase {
             ("lrp-fv", ["sift", "img.png", "--bin-size", "x", "--step", "2", "--out", out], ["--bin-size"]),
             ("lrp-bench", ["cnn", "--repeats", "many"], ["--repeats"]),
             ("lrp-bench", ["fv", "--no-such-option"], ["--no-such-option"]),
+            // the sweep found these ran the benchmark with the bad entry dropped
+            ("lrp-bench", ["cnn", "--batches", "1,abc"], ["--batches", "1,abc"]),
+            ("lrp-bench", ["cnn", "--batches", "1,"], ["--batches"]),
         ]
         for (tool, arguments, fragments) in cases {
             let r = try run(tool, arguments)

@@ -38,7 +38,9 @@ done
 if [[ ! -x /usr/bin/time ]] || ! /usr/bin/time -f %M true 2>/dev/null; then
     echo "installing GNU time" >&2
     SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
-    $SUDO apt-get install -y --no-install-recommends time >/dev/null || { echo "error: GNU time is needed (apt-get install time)" >&2; exit 1; }
+    $SUDO apt-get install -y --no-install-recommends time >/dev/null 2>&1 \
+        || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends time >/dev/null; } \
+        || { echo "error: GNU time is needed (apt-get install time)" >&2; exit 1; }
 fi
 for tool in lrp-cnn lrp-fv lrp-bench; do
     if [[ ! -x "$BIN/$tool" ]]; then

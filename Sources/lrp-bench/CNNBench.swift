@@ -1,5 +1,6 @@
 import ArgumentParser
 import CKernels
+import CLISupport
 import CNNRelevance
 import COpenBLAS
 import Foundation
@@ -19,19 +20,19 @@ struct CNNBench: ParsableCommand {
     @Option(help: "Rule preset.")
     var preset = "epsilon-alpha2beta1-flat"
 
-    @Option(help: "Batch sizes, comma-separated.")
+    @Option(parsing: .unconditional, help: "Batch sizes, comma-separated.")
     var batches = "1,8"
 
-    @Option(help: "Timed repetitions per measurement (the median is reported).")
+    @Option(parsing: .unconditional, help: "Timed repetitions per measurement (the median is reported).")
     var repeats = 7
 
-    @Option(help: "Repetitions of the full cut-off sweep.")
+    @Option(parsing: .unconditional, help: "Repetitions of the full cut-off sweep.")
     var sweepRepeats = 3
 
     @Option(help: "zennit benchmark script (skipped with a note if it or Python is missing).")
     var zennitScript = "Scripts/bench_zennit.py"
 
-    @Option(help: "Repetitions passed to the zennit script.")
+    @Option(parsing: .unconditional, help: "Repetitions passed to the zennit script.")
     var zennitRepeats = 5
 
     @Option(help: "Architecture name the zennit script builds in PyTorch (the same network as --model).")
@@ -58,11 +59,21 @@ struct CNNBench: ParsableCommand {
         var maxRSS = 0
     }
 
+    // docs/DESIGN.md §7.6: each numeric option's range, named with its flag
+    func validate() throws {
+        try OptionRange.path("--model", model)
+        try OptionRange.check("--repeats", repeats, atLeast: 1)
+        try OptionRange.check("--sweep-repeats", sweepRepeats, atLeast: 1)
+        try OptionRange.check("--zennit-repeats", zennitRepeats, atLeast: 1)
+        let parts = batches.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        for p in parts {
+            guard let b = Int(p) else { throw ValidationError("--batches '\(batches)' is not a comma-separated list of integers") }
+            try OptionRange.check("--batches", b, atLeast: 1, atMost: 4096)
+        }
+    }
+
     mutating func run() throws {
         let batchList = batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !batchList.isEmpty, batchList.allSatisfy({ $0 >= 1 }), repeats >= 1, sweepRepeats >= 1 else {
-            throw ValidationError("batches and repeats must be positive")
-        }
         guard let rulePreset = RulePreset(rawValue: preset) else {
             throw ValidationError("unknown preset \(preset) (\(RulePreset.allCases.map(\.rawValue).joined(separator: ", ")))")
         }

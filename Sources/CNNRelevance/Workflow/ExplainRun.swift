@@ -44,8 +44,8 @@ public struct ExplainedSample: Sendable {
 }
 
 /// Runs `explain` over many inputs in batches: the forward pass is shared by the batch and by
-/// all cut-offs of a sweep. Every input is read and checked before anything is written, and
-/// each sample's files are written only once all its explanations are computed.
+/// all cut-offs of a sweep. Each sample's files are written only once all its explanations are
+/// computed; a bad input fails alone (docs/DESIGN.md §7.5).
 public final class ExplainRun {
     public let graph: Graph
     public let settings: ExplainSettings
@@ -67,57 +67,56 @@ public final class ExplainRun {
         self.explainer = try Explainer(graph: graph, plan: settings.plan)
     }
 
-    /// Explains every source; `onSample` is called after each sample's files are written.
-    public func run(_ sources: [InputSource], onSample: (ExplainedSample) throws -> Void) throws {
+    /// Explains every source; `onSample` is called after each sample's files are written. A
+    /// source that fails (unreadable, wrong shape, a non-finite result, a failed write) goes to
+    /// `onFailure` and the run goes on with the others unless the handler throws
+    /// (docs/DESIGN.md §7.5); each sample's output is all its sets or nothing.
+    public func run(_ sources: [InputSource], onFailure: ItemFailureHandler = stopAtFirstFailure,
+                    onSample: (ExplainedSample) throws -> Void) throws {
         guard !sources.isEmpty else { throw LRPError("no input images given") }
-        // Pass 1: read and check every input (a corrupt file stops the run before any output).
-        // Inputs are kept when they fit in memory, otherwise read again per batch.
-        let perSampleBytes = graph.inputShape.reduce(1, *) * 4 * 2
-        var kept: [[PreparedInput]] = []
-        var keep = true, keptBytes = 0
+        var taken = Set<String>()
         for chunk in stride(from: 0, to: sources.count, by: settings.batchSize) {
             let part = Array(sources[chunk..<min(sources.count, chunk + settings.batchSize)])
-            let prepared = try InputPreparation.prepare(part, graph: graph, preprocessing: settings.preprocessing)
-            keptBytes += prepared.count * perSampleBytes
-            if keptBytes > 512 << 20 { keep = false; kept = [] }
-            if keep { kept.append(prepared) }
-        }
-        let samples: [[PreparedInput]]
-        if keep {
-            samples = kept
-        } else {
-            samples = []
-        }
-
-        var taken = Set<String>()
-        var batchIndex = 0
-        for chunk in stride(from: 0, to: sources.count, by: settings.batchSize) {
-            let inputs: [PreparedInput]
-            if keep {
-                inputs = samples[batchIndex]
-            } else {
-                let part = Array(sources[chunk..<min(sources.count, chunk + settings.batchSize)])
-                inputs = try InputPreparation.prepare(part, graph: graph, preprocessing: settings.preprocessing)
-            }
-            batchIndex += 1
-            // An .npy file may hold more samples than a batch; split it further.
-            for sub in stride(from: 0, to: inputs.count, by: settings.batchSize) {
-                let batch = Array(inputs[sub..<min(inputs.count, sub + settings.batchSize)])
-                try explainBatch(batch, taken: &taken, onSample: onSample)
+            try PerSampleBatches.prepare(part, graph: graph, preprocessing: settings.preprocessing,
+                                         onFailure: onFailure) { inputs in
+                // An .npy file may hold more samples than a batch; split it further.
+                for sub in stride(from: 0, to: inputs.count, by: settings.batchSize) {
+                    let batch = Array(inputs[sub..<min(inputs.count, sub + settings.batchSize)])
+                    try explainBatch(batch, taken: &taken, onFailure: onFailure, onSample: onSample)
+                }
             }
         }
     }
 
-    private func explainBatch(_ inputs: [PreparedInput], taken: inout Set<String>,
+    private func explainBatch(_ inputs: [PreparedInput], taken: inout Set<String>, onFailure: ItemFailureHandler,
                               onSample: (ExplainedSample) throws -> Void) throws {
+        for (part, result) in try PerSampleBatches.compute(inputs, onFailure: onFailure, computeBatch) {
+            try writeBatch(part, result, taken: &taken, onFailure: onFailure, onSample: onSample)
+        }
+    }
+
+    private struct Computed {
+        var rows: [ArraySlice<Float>]
+        var targets: [Int]
+        var relevances: [NDArray]
+        var seconds: Double
+    }
+
+    private func computeBatch(_ inputs: [PreparedInput]) throws -> Computed {
         let start = Date()
         let pass = try explainer.forward(InputPreparation.batch(inputs, graph: graph))
         let classes = pass.logits.shape.last ?? 0
         let rows = (0..<inputs.count).map { n in pass.logits.data[n * classes..<(n + 1) * classes] }
         let targets = rows.map { row in fixedTarget ?? Ranking.top(row, k: 1, graph: graph, labels: nil)[0].outputIndex }
         let relevances = try explainer.explain(pass, targets: targets, cutoffs: settings.cutoffs)
-        let seconds = Date().timeIntervalSince(start) / Double(inputs.count)
+        return Computed(rows: rows, targets: targets, relevances: relevances,
+                        seconds: Date().timeIntervalSince(start) / Double(inputs.count))
+    }
 
+    private func writeBatch(_ inputs: [PreparedInput], _ computed: Computed, taken: inout Set<String>,
+                            onFailure: ItemFailureHandler, onSample: (ExplainedSample) throws -> Void) throws {
+        let (rows, targets, relevances, seconds) = (computed.rows, computed.targets, computed.relevances, computed.seconds)
+        let classes = rows.first?.count ?? 0
         let per = graph.inputShape.reduce(1, *)
         let (c, h, w) = (graph.inputShape[0], graph.inputShape[1], graph.inputShape[2])
         for (n, input) in inputs.enumerated() {
@@ -145,9 +144,13 @@ public final class ExplainRun {
                                            picture: input.picture, summary: summary))
             }
             // A sample's output is all its sets or nothing (earlier samples stay complete).
-            let written = try ExplanationWriter(colormap: settings.colormap).write(sets)
-            try onSample(ExplainedSample(source: input.source, sampleIndex: input.sampleIndex, stem: stem, target: target,
-                                     relevanceSums: sums, files: written))
+            do {
+                let written = try ExplanationWriter(colormap: settings.colormap).write(sets)
+                try onSample(ExplainedSample(source: input.source, sampleIndex: input.sampleIndex, stem: stem, target: target,
+                                             relevanceSums: sums, files: written))
+            } catch {
+                try onFailure(input.source, error)
+            }
         }
     }
 

@@ -87,6 +87,12 @@ public enum InputPreparation {
 
     /// Prepares several sources on all cores; the first failure (in source order) is thrown.
     public static func prepare(_ sources: [InputSource], graph: Graph, preprocessing: Preprocessing) throws -> [PreparedInput] {
+        try prepareEach(sources, graph: graph, preprocessing: preprocessing).flatMap { try $0.get() }
+    }
+
+    /// Prepares several sources on all cores; one result per source, in order.
+    public static func prepareEach(_ sources: [InputSource], graph: Graph,
+                                   preprocessing: Preprocessing) -> [Result<[PreparedInput], Error>] {
         let results = ResultSlots<[PreparedInput]>(count: sources.count)
         Parallel.forEach(sources.count) { i in
             results.set(i, Result {
@@ -96,7 +102,7 @@ public enum InputPreparation {
                 }
             })
         }
-        return try results.values().flatMap { $0 }
+        return results.results().map { $0 ?? .failure(LRPError("internal: a parallel task did not finish")) }
     }
 }
 

@@ -42,6 +42,8 @@ public struct IncrementalFisherEncoder: Sendable {
     private let scales: [Scale]
     /// Descriptors of the image (all scales).
     public var descriptorCount: Int { frames.count / 4 }
+    /// The current descriptors (`descriptorCount × 128`, the order of `ImageEncoder`).
+    public var currentDescriptors: [Float] { descriptors }
     /// Descriptors computed again by `update` so far, and of those the ones that changed.
     public private(set) var recomputed = 0
     public private(set) var changed = 0
@@ -208,5 +210,12 @@ public struct IncrementalFisherEncoder: Sendable {
         }
         guard status == 0 else { throw LRPError("dense SIFT failed (status \(status)) during incremental encoding") }
         return (d, f)
+    }
+}
+
+extension IncrementalFisherEncoder {
+    /// `frameRange` for tests of the geometry.
+    public static func frameRangeForTests(lo: Int, hi: Int, minBound: Int, step: Int, binSize: Int, count: Int) -> (Int, Int)? {
+        frameRange(lo: lo, hi: hi, minBound: minBound, step: step, binSize: binSize, count: count)
     }
 }

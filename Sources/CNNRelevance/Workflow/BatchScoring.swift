@@ -47,12 +47,12 @@ public final class BatchScoring {
         var failures: [String] = []
         for start in stride(from: 0, to: images.count, by: batchSize) {
             let range = start..<min(images.count, start + batchSize)
-            let slots = ResultSlots<PreparedInput>(count: range.count)
+            let slots = ParallelSlots<Result<PreparedInput, Error>>(count: range.count)
             Parallel.forEach(range.count) { i in
                 slots.set(i, Result { try InputPreparation.image(images[range.lowerBound + i], graph: graph, preprocessing: preprocessing) })
             }
             var ok: [(Int, PreparedInput)] = []
-            for (i, r) in slots.results().enumerated() {
+            for (i, r) in slots.all().enumerated() {
                 switch r {
                 case .success(let p)?: ok.append((range.lowerBound + i, p))
                 case .failure(let e)?: failures.append(e.userMessage)

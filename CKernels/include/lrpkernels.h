@@ -261,6 +261,46 @@ int lrp_alphabeta_normalize(const float *r, const float *pn, const float *pnNeg,
                             int spatialBegin, int spatialEnd, float alpha, float beta, float stabilizer,
                             float *ab);
 
+/** @brief ::lrp_alphabeta_normalize on products whose groups hold more channels than `[w+; w-]`.
+ **
+ ** The forward pass of a non-negative input computes `[w+; w-; w]` per group in one product
+ ** (the plain `w x + b` is the layer output), so each group of @a pn spans
+ ** @a productGroupChannels (≥ 2·outPerGroup) channels, `w+ x` first, `w- x` next. @a ab keeps
+ ** the compact layout `float[groups][2][outPerGroup][spatial]` of the transposed product.
+ ** @param productGroupChannels  channels per group in @a pn and @a pnNeg.
+ ** Other parameters as ::lrp_alphabeta_normalize; @a ab may alias @a pn only when
+ ** @a productGroupChannels is `2*outPerGroup`.
+ ** @return ::LRP_OK or ::LRP_E_ARGUMENT. */
+int lrp_alphabeta_normalize_strided(const float *r, const float *pn, const float *pnNeg, int productGroupChannels,
+                                    const float *biasPos, const float *biasNeg, int groups, int outPerGroup,
+                                    int spatial, int spatialBegin, int spatialEnd, float alpha, float beta,
+                                    float stabilizer, float *ab);
+
+/** @brief z-plus normalisation (alpha-beta with beta = 0): only the positive half is formed.
+ **
+ ** `a = alpha * r / stab(P)` with `P = w+ x+ + w- x- + b+` (s = stabilizer with sign,
+ ** sign(0) = +1, 0/0 = 0), ready for the transposed products with `w+` (and `w-` for x-).
+ ** @param r       relevance `float[groups*outPerGroup][spatial]`.
+ ** @param pp      `w+ x+` (or `w+ x` for a non-negative input), group k's channel o at channel
+ **                `k*productGroupChannels + o`.
+ ** @param qn      `w- x-` in the layout of @a pp, or NULL when the input has no negative values.
+ ** @param productGroupChannels  channels per group in @a pp and @a qn (≥ outPerGroup).
+ ** @param biasPos b+ per output channel `float[groups*outPerGroup]` or NULL (zero).
+ ** @param spatialBegin,spatialEnd  the spatial range processed.
+ ** @param a       out: `float[groups*outPerGroup][spatial]` (may alias @a r).
+ ** @return ::LRP_OK or ::LRP_E_ARGUMENT. */
+int lrp_zplus_normalize(const float *r, const float *pp, const float *qn, int productGroupChannels,
+                        const float *biasPos, int groups, int outPerGroup, int spatial, int spatialBegin,
+                        int spatialEnd, float alpha, float stabilizer, float *a);
+
+/** @brief Copies channels `[srcOffset, srcOffset + outPerGroup)` of every group of a stacked
+ ** product into a compact tensor: `dst[k][o][p] = src[k*srcGroupChannels + srcOffset + o][p]`.
+ ** Extracts the plain output `w x + b` from the one stacked forward product.
+ ** @param src  `float[groups*srcGroupChannels][spatial]`; @param dst  `float[groups*outPerGroup][spatial]`.
+ ** @return ::LRP_OK or ::LRP_E_ARGUMENT. */
+int lrp_copy_group_rows(const float *src, int srcGroupChannels, int srcOffset, int groups, int outPerGroup,
+                        int spatial, float *dst);
+
 /** @brief Whether any of the @a n values is negative (used to skip the x- half of alpha-beta).
  ** @return 1 if some x[i] < 0, else 0. */
 int lrp_has_negative(const float *x, size_t n);

@@ -72,10 +72,11 @@ final class MappingLayer: EngineLayer, @unchecked Sendable {
     var outPerGroup: Int { Int(geometry.outChannels / geometry.groups) }
     var weightsPerGroup: Int { weight.count / groups }
 
-    /// Geometry of the stacked `[w+; w-]` convolution (twice the output channels per group).
-    var stackedGeometry: LrpConvGeometry {
+    /// Geometry of a convolution with `parts` weight tensors stacked per group (`parts` times the
+    /// output channels per group), e.g. `[w⁺; w⁻]`.
+    func stackedGeometry(parts: Int) -> LrpConvGeometry {
         var g = geometry
-        g.outChannels *= 2
+        g.outChannels *= Int32(parts)
         return g
     }
 
@@ -86,13 +87,26 @@ final class MappingLayer: EngineLayer, @unchecked Sendable {
         return out
     }
 
-    /// Stacks two weight tensors per group: `[a_g; b_g]` for every group g.
-    func stacked(_ a: FloatBuffer, _ b: FloatBuffer) -> FloatBuffer {
-        let per = weightsPerGroup
-        let out = FloatBuffer(count: 2 * weight.count)
+    /// Stacks weight tensors per group: `[a_g; b_g; …]` for every group g.
+    func stacked(_ parts: [FloatBuffer]) -> FloatBuffer {
+        let per = weightsPerGroup, k = parts.count
+        let out = FloatBuffer(count: k * weight.count)
         for g in 0..<groups {
-            (out.pointer + 2 * g * per).update(from: a.pointer + g * per, count: per)
-            (out.pointer + (2 * g + 1) * per).update(from: b.pointer + g * per, count: per)
+            for (j, p) in parts.enumerated() {
+                (out.pointer + (k * g + j) * per).update(from: p.pointer + g * per, count: per)
+            }
+        }
+        return out
+    }
+
+    /// Stacks per-output-channel vectors (biases) per group, as `stacked` stacks the weights.
+    func stackedBias(_ parts: [FloatBuffer]) -> FloatBuffer {
+        let per = outPerGroup, k = parts.count
+        let out = FloatBuffer(count: k * Int(geometry.outChannels))
+        for g in 0..<groups {
+            for (j, p) in parts.enumerated() {
+                (out.pointer + (k * g + j) * per).update(from: p.pointer + g * per, count: per)
+            }
         }
         return out
     }

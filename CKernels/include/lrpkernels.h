@@ -108,6 +108,8 @@ int lrp_image_decode_reduced(const uint8_t *data, size_t size, int scaleDenom, i
  ** @param path       destination path (the caller writes to a temporary name and renames).
  ** @param pixels     height*width*channels bytes, HWC.
  ** @param channels   1 (grey), 3 (RGB) or 4 (RGBA).
+ ** Compressed for speed (zlib level 1, Sub filter): lossless like any PNG, written several
+ ** times faster than with libpng's defaults.
  ** @return ::LRP_OK, ::LRP_E_ARGUMENT or ::LRP_E_IO. */
 int lrp_png_write(const char *path, const uint8_t *pixels, int width, int height, int channels,
                   char *message, size_t messageCapacity);

@@ -236,6 +236,36 @@ int lrp_linear_forward(const float *x, int batch, int inFeatures, const float *w
 int lrp_linear_backward_data(const float *dy, int batch, int outFeatures, const float *w, int inFeatures,
                              float *dx, int inBegin, int inEnd);
 
+/** @brief Floats of scratch memory ::lrp_pointwise_forward_batch and
+ ** ::lrp_pointwise_backward_batch need: `(inChannels + outChannels) * 1024`. */
+size_t lrp_pointwise_batch_workspace(const LrpConvGeometry *g);
+
+/** @brief Pointwise convolution (1x1, stride 1, no padding, one group) of a whole batch as one
+ ** GEMM: `y[n][o][p] = bias[o] + sum_c w[o][c] x[n][c][p]` for the columns `j = n*H*W + p` in
+ ** `[colBegin, colEnd)`.
+ **
+ ** On small maps one sample's product is a skinny GEMM that packs the weights for few columns;
+ ** gathering the columns of all samples packs them once per 1024 columns. Each output sums over
+ ** the channels as ::lrp_conv_forward does (bias first), so the two give the same values.
+ ** @param x  `float[batch][inChannels][H*W]`; @param w  `float[outChannels][inChannels]`.
+ ** @param bias  `float[outChannels]` or NULL; @param y  `float[batch][outChannels][H*W]`
+ **              (only the columns of the range are written).
+ ** @param workspace  at least ::lrp_pointwise_batch_workspace floats.
+ ** @return ::LRP_OK, ::LRP_E_ARGUMENT (not pointwise, grouped, bad range) or ::LRP_E_NOMEM. */
+int lrp_pointwise_forward_batch(const LrpConvGeometry *g, const float *x, int batch, const float *w,
+                                const float *bias, float *y, int colBegin, int colEnd, float *workspace,
+                                size_t workspaceFloats);
+
+/** @brief Transposed pointwise convolution of a whole batch as one GEMM:
+ ** `dx[n][c][p] = sum_o w[o][c] dy[n][o][p]` for the columns `j = n*H*W + p` in `[colBegin, colEnd)`
+ ** (the batched form of ::lrp_conv_backward_data for pointwise geometries).
+ ** @param w  `float[outChannels][inChannels]`; @param dy  `float[batch][outChannels][H*W]`;
+ ** @param dx `float[batch][inChannels][H*W]` (only the columns of the range are written).
+ ** @param workspace  at least ::lrp_pointwise_batch_workspace floats.
+ ** @return ::LRP_OK, ::LRP_E_ARGUMENT or ::LRP_E_NOMEM. */
+int lrp_pointwise_backward_batch(const LrpConvGeometry *g, const float *w, const float *dy, int batch, float *dx,
+                                 int colBegin, int colEnd, float *workspace, size_t workspaceFloats);
+
 /** @brief Epsilon / z rule normalisation: `g[i] = r[i] / (z[i] + epsilon * sign(z[i]))` with
  ** sign(0) = +1 and 0/0 = 0 (only possible with epsilon = 0).
  ** @param r  relevance at the layer output; @param z  the layer output (pre-activation, incl. bias);

@@ -89,13 +89,19 @@ struct AlphaBetaRule: MappingRule {
                 let width = Int32(parts) * per, offset = Int32(parts - 1) * per
                 try layer.forwardProducts(inputs: [x], weights: [forwardStack], biases: [forwardBias], outputs: [s],
                                           geometry: layer.stackedGeometry(parts: parts), context: ctx)
+                // The output and the kept products are copied out, so the stack is freed here and
+                // the relevance pass keeps only `[w⁺x; w⁻x]` (z-plus: `w⁺x`).
+                let keptPer = Int32(parts - 1) * per, keptCount = (parts - 1) * outCount
+                let kept = FloatBuffer(count: ctx.batch * keptCount)
                 let status = StatusCollector()
                 WorkSplit.run(batch: ctx.batch, extent: 1, serial: ctx.serial) { n, _, _ in
                     status.check(lrp_copy_group_rows(s.pointer + n * stackedCount, width, offset, groups, per, spatial,
                                                      z.pointer + n * outCount))
+                    status.check(lrp_copy_group_rows(s.pointer + n * stackedCount, width, 0, groups, keptPer, spatial,
+                                                     kept.pointer + n * keptCount))
                 }
                 try status.throwIfFailed("forward of \(layer.name)")
-                return (z, SavedProducts(positive: s, negative: nil, groupChannels: parts * layer.outPerGroup))
+                return (z, SavedProducts(positive: kept, negative: nil, groupChannels: Int(keptPer)))
             }
             try layer.forwardProducts(inputs: [x], weights: [layer.weight], biases: [layer.bias], outputs: [z],
                                       geometry: layer.geometry, context: ctx)

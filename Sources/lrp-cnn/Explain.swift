@@ -55,6 +55,10 @@ struct Explain: ParsableCommand {
     @Option(parsing: .unconditional, help: "Images per forward/relevance batch.")
     var batch: Int = 8
 
+    @Option(help: "Files per image, comma-separated: relevance (.relevance.npy), heatmap (.heatmap.npy), png (.heatmap.png), overlay (.overlay.png), json. (default: all)",
+            transform: ExplanationOutputs.init(parsing:))
+    var outputs: ExplanationOutputs = .all
+
     @OptionGroup var shardOptions: ShardOptions
 
     @OptionGroup var batchOptions: BatchOptions
@@ -95,7 +99,7 @@ struct Explain: ParsableCommand {
         let settings = ExplainSettings(
             plan: plan, cutoffs: cutoffs, isSweep: sweep, target: TargetChoice(parsing: target), labels: labels,
             preprocessing: preprocessing, colormap: colormap, batchSize: batch,
-            outputDirectory: shardRun?.folder ?? URL(fileURLWithPath: out), modelName: modelURL.path)
+            outputDirectory: shardRun?.folder ?? URL(fileURLWithPath: out), modelName: modelURL.path, outputs: outputs)
         let run = try OptionErrors.naming(["cut-off": "--cutoff", "batch size": "--batch", "the selected classes": "--classes"]) {
             try ExplainRun(graph: graph, settings: settings)
         }
@@ -130,7 +134,7 @@ struct Explain: ParsableCommand {
             let sums = shown.count > 4 ? "\(shown.first!) ... \(shown.last!)" : shown.joined(separator: ", ")
             print("\(name): target \(sample.target.label) (\(sample.target.classIndex)), logit \(String(format: "%.4g", sample.target.logit)), relevance sum \(sums)")
             let stem = sweep ? "\(sample.stem).cutoff-{\(cutoffs.first!)..\(cutoffs.last!)}" : sample.stem
-            print("  -> \(settings.outputDirectory.path)/\(stem).{heatmap.png, overlay.png, relevance.npy, heatmap.npy, json}")
+            print("  -> \(settings.outputDirectory.path)/\(stem).{\(outputs.suffixes.joined(separator: ", "))}")
         } } }
         if let shardRun { ShardReports.summary(shardRun) }
         print("wrote \(files) files for \(count) input\(count == 1 ? "" : "s") to \(settings.outputDirectory.path)")
@@ -152,6 +156,7 @@ struct Explain: ParsableCommand {
         o["cutoff"] = "\(cutoffs)"
         o["target"] = target
         o["colormap"] = colormap.rawValue
+        if outputs != .all { o["outputs"] = outputs.suffixes.joined(separator: ",") }  // older manifests match
         o["classes"] = text(modelOptions.classes)
         o["labels"] = try hash(modelOptions.labels)
         o["preprocess"] = modelOptions.preprocess.rawValue

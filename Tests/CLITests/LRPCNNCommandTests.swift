@@ -175,6 +175,26 @@ final class LRPCNNCommandTests: XCTestCase {
         XCTAssertNotNil(json["timeSeconds"] as? Double)
     }
 
+    /// `--outputs` writes only the named files; the JSON lists them. Two batches of one image
+    /// go through the pipeline (decode, explain and write overlap) in input order.
+    func testOutputsPickTheFiles() throws {
+        let out = work.appendingPathComponent("outputs")
+        let second = work.appendingPathComponent("second.jpg")
+        try FileManager.default.copyItem(at: fixture("core/photo.jpg"), to: second)
+        let r = try run(["explain", "--model", model, fixture("core/photo.jpg").path, second.path, "--out", out.path,
+                         "--outputs", "heatmap,json", "--batch", "1", "--preset", "epsilon"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        XCTAssertEqual(names, ["photo.heatmap.npy", "photo.json", "second.heatmap.npy", "second.json"])
+        XCTAssertLessThan(try XCTUnwrap(r.stdout.range(of: "photo.jpg")).lowerBound,
+                          try XCTUnwrap(r.stdout.range(of: "second.jpg")).lowerBound, r.stdout)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("photo.json"))) as? [String: Any])
+        XCTAssertEqual(json["files"] as? [String], ["photo.heatmap.npy", "photo.json"])
+        let bad = try run(["explain", "--model", model, fixture("core/photo.jpg").path, "--out", out.path, "--outputs", "heatmap,svg"])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("svg"), bad.stderr)
+    }
+
     func testCutoffSweepWritesOneSetPerK() throws {
         let out = work.appendingPathComponent("sweep")
         let r = try run(["explain", "--model", model, fixture("core/photo.jpg").path, "--out", out.path, "--cutoff", "all",

@@ -7,10 +7,25 @@ import Foundation
 public enum PendingFiles {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var paths: [String: Int] = [:]
+    /// Temporary folders (`AtomicFolder`), removed with their contents on interruption.
+    nonisolated(unsafe) private static var folders: Set<String> = []
     nonisolated(unsafe) private static var handlers: [DispatchSourceSignal] = []
     private static let setKey = "lrp.pendingFiles.set"
 
     static func track(_ url: URL) { lock.lock(); paths[url.path, default: 0] += 1; lock.unlock() }
+
+    static func trackFolder(_ url: URL) { lock.lock(); folders.insert(url.path); lock.unlock() }
+
+    static func untrackFolder(_ url: URL) { lock.lock(); folders.remove(url.path); lock.unlock() }
+
+    /// Renames a finished temporary folder into place; it stops being pending in the same step.
+    static func renameFolder(_ tmp: URL, to url: URL) -> Int32 {
+        lock.lock()
+        defer { lock.unlock() }
+        let status = Foundation.rename(tmp.path, url.path)
+        if status == 0 { folders.remove(tmp.path) }
+        return status
+    }
 
     static func untrack(_ urls: [URL]) {
         lock.lock()
@@ -59,6 +74,7 @@ public enum PendingFiles {
                 // Holding the lock until exit: no rename can complete a file after this point.
                 lock.lock()
                 for p in paths.keys { unlink(p) }
+                for f in folders { try? FileManager.default.removeItem(atPath: f) }
                 message(sig)
                 _exit(128 + sig)
             }

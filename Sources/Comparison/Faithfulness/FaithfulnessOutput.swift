@@ -11,44 +11,17 @@ public enum FaithfulnessOutput {
     public static let fileNames = ["faithfulness.json", "curves.csv", "curves.json", "table.md", "curves.png", "curves.svg"]
 
     public static func write(_ result: FaithfulnessResult, to dir: URL) throws {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: dir.path, isDirectory: &isDir), !isDir.boolValue {
-            throw LRPError("\(dir.path) exists and is not a directory")
+        try AtomicFolder.write(to: dir) { tmp in
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            try AtomicFile.write(try enc.encode(result), to: tmp.appendingPathComponent("faithfulness.json"))
+            try AtomicFile.write(Data(csv(result).utf8), to: tmp.appendingPathComponent("curves.csv"))
+            try AtomicFile.write(try enc.encode(CurvesFile(result)), to: tmp.appendingPathComponent("curves.json"))
+            try AtomicFile.write(Data(FaithfulnessTable.markdown(result).utf8), to: tmp.appendingPathComponent("table.md"))
+            try AtomicFile.write(try CurvePlot.draw(result, kind: .raster).pngData(), to: tmp.appendingPathComponent("curves.png"))
+            try AtomicFile.write(try CurvePlot.draw(result, kind: .vector).finishSVG(), to: tmp.appendingPathComponent("curves.svg"))
         }
-        let parent = dir.deletingLastPathComponent()
-        try AtomicFile.ensureDirectory(parent)
-        let tmp = parent.appendingPathComponent(".\(dir.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        defer { try? fm.removeItem(at: tmp) }
-        do {
-            try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
-        } catch {
-            throw LRPError("cannot create a folder in \(parent.path): \(error.localizedDescription)")
-        }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try AtomicFile.write(try enc.encode(result), to: tmp.appendingPathComponent("faithfulness.json"))
-        try AtomicFile.write(Data(csv(result).utf8), to: tmp.appendingPathComponent("curves.csv"))
-        try AtomicFile.write(try enc.encode(CurvesFile(result)), to: tmp.appendingPathComponent("curves.json"))
-        try AtomicFile.write(Data(FaithfulnessTable.markdown(result).utf8), to: tmp.appendingPathComponent("table.md"))
-        try AtomicFile.write(try CurvePlot.draw(result, kind: .raster).pngData(), to: tmp.appendingPathComponent("curves.png"))
-        try AtomicFile.write(try CurvePlot.draw(result, kind: .vector).finishSVG(), to: tmp.appendingPathComponent("curves.svg"))
-        // swap in: an old folder is moved aside first and removed after the rename
-        var old: URL?
-        if fm.fileExists(atPath: dir.path) {
-            let aside = parent.appendingPathComponent(".\(dir.lastPathComponent).old-\(getpid())")
-            guard rename(dir.path, aside.path) == 0 else {
-                throw LRPError("cannot replace \(dir.path): \(String(cString: strerror(errno)))")
-            }
-            old = aside
-        }
-        guard rename(tmp.path, dir.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if let old { _ = rename(old.path, dir.path) }
-            throw LRPError("cannot write \(dir.path): \(reason)")
-        }
-        if let old { try? fm.removeItem(at: old) }
     }
 
     /// image,label,family,method,order,step,score,drop — one row per scored point.

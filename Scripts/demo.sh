@@ -11,6 +11,7 @@ out="${1:-out/demo}"
 echo "building (release) ..." >&2
 swift build -c release --product lrp-cnn >&2
 swift build -c release --product lrp-fv >&2
+swift build -c release --product lrp-compare >&2
 bin=$(swift build -c release --show-bin-path)
 samples=(Samples/*.jpg)
 
@@ -19,7 +20,10 @@ echo "== CNN (MobileNetV2, preset epsilon-plus-flat): full resolution and cut-of
 "$bin/lrp-cnn" explain "${samples[@]}" --cutoff 30 --out "$out/cnn-cutoff30"
 echo "== Fisher vectors (bundled Imagenette model): bin and descriptor resolution ==" >&2
 "$bin/lrp-fv" explain "${samples[@]}" --resolution both --out "$out/fv"
+echo "== Figure-1 panels: both models, fine and coarse maps, on each photo (docs/DESIGN.md §10.1) ==" >&2
+"$bin/lrp-compare" figure Samples/*.jpg --out "$out/figure1"
 
 echo
 echo "Heatmaps and overlays: $out/{cnn-fine,cnn-cutoff30,fv}/<image>.*.png"
+echo "Figure-1 panels (CNN and FV rows, same class): $out/figure1/<image>.figure1.png"
 echo "Raw relevance (.npy, float32) and a JSON summary per image are next to them."

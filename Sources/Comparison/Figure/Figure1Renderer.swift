@@ -31,7 +31,7 @@ public enum Figure1Renderer {
         // The four maps on the photo's display grid, in parallel.
         let sources: [(NDArray, GridPlacement)] = [(cnnHigh, e.cnn.placement), (cnnLow, e.cnn.placement),
                                                     (fvBin, e.fv.placement), (fvDescriptor, e.fv.placement)]
-        let slots = Slots<NDArray>(count: sources.count)
+        let slots = FigureSlots<NDArray>(count: sources.count)
         Parallel.forEach(sources.count) { i in
             slots.set(i, PhotoMap.resample(sources[i].0, placement: sources[i].1, photoWidth: e.photoWidth,
                                            photoHeight: e.photoHeight, width: dw, height: dh))
@@ -213,7 +213,7 @@ public enum Figure1Renderer {
 }
 
 /// Results of parallel workers, one slot each (values only; the work cannot fail).
-final class Slots<T>: @unchecked Sendable {
+final class FigureSlots<T>: @unchecked Sendable {
     private var slots: [T?]
     private let lock = NSLock()
     init(count: Int) { slots = Array(repeating: nil, count: count) }

@@ -20,8 +20,8 @@ final class ReportPageTests: XCTestCase {
         XCTAssertTrue(html.contains("<option value=\"1\">1: tench — b.JPEG</option>"))
         // Tables, plot, no external resources.
         XCTAssertTrue(html.contains("<caption>AOPC</caption>"))
-        XCTAssertTrue(html.contains("<tr class=\"emphasized\"><td>CNN K = 0</td><td>1.00</td></tr>"))
-        XCTAssertTrue(html.contains("<td>tench</td><td>90.00</td>"))
+        XCTAssertTrue(html.contains("<tr class=\"emphasized\"><td>CNN K = 0</td><td class=\"num\">1.00</td></tr>"))
+        XCTAssertTrue(html.contains("<td>tench</td><td class=\"num\">90.00</td>"))
         XCTAssertTrue(html.contains("src=\"faithfulness/plot.png\""))
         XCTAssertFalse(html.contains("http://") || html.contains("https://") || html.contains("//cdn"))
     }

@@ -75,11 +75,22 @@ public enum ReportPage {
         ]
     }
 
+    /// Numbers (and "—" for a missing one) are right-aligned.
+    static func isNumeric(_ cell: String) -> Bool {
+        guard let c = cell.first else { return false }
+        return c.isNumber || c == "—" || (c == "-" && cell.dropFirst().first?.isNumber == true)
+    }
+
     static func tableView(_ t: ReportTable) -> [String: Any] {
         let bold = Set(t.emphasized)
         return [
             "caption": t.caption, "header": t.header,
-            "rows": t.rows.enumerated().map { ["cells": $0.element, "emphasized": bold.contains($0.offset)] as [String: Any] },
+            "rows": t.rows.enumerated().map { row in
+                [
+                    "cells": row.element.map { ["text": $0, "numeric": isNumeric($0)] as [String: Any] },
+                    "emphasized": bold.contains(row.offset),
+                ] as [String: Any]
+            },
         ]
     }
 }

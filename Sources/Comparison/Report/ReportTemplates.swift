@@ -93,7 +93,7 @@ enum ReportTemplates {
     <caption>{{caption}}</caption>
     <thead><tr>{{#header}}<th>{{.}}</th>{{/header}}</tr></thead>
     <tbody>
-    {{#rows}}<tr{{#emphasized}} class="emphasized"{{/emphasized}}>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>
+    {{#rows}}<tr{{#emphasized}} class="emphasized"{{/emphasized}}>{{#cells}}<td{{#numeric}} class="num"{{/numeric}}>{{text}}</td>{{/cells}}</tr>
     {{/rows}}</tbody>
     </table>
     """#
@@ -108,7 +108,7 @@ enum ReportTemplates {
     .class { font-weight: normal; color: #a33; }
     table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
     th, td { border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; }
-    td.num, table.data td + td { text-align: right; font-variant-numeric: tabular-nums; }
+    td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
     caption { text-align: left; font-weight: bold; padding-bottom: 0.3em; }
     tr.emphasized td { font-weight: bold; }
     figure { margin: 0.5em 0; }

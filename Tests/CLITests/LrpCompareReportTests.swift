@@ -73,4 +73,36 @@ final class LrpCompareReportTests: XCTestCase {
                         exitStatus: 1)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("out").path), ["report"])
     }
+
+    /// SIGINT during the long step: exit 128 + 2, one error line, no report and no staging folder.
+    func testInterruptLeavesNoReport() throws {
+        let process = Process()
+        process.executableURL = try CommandRunner.executable("lrp-compare")
+        process.arguments = ["report", Self.root.appendingPathComponent("Samples").path, "--limit", "1",
+                             "--out", work.appendingPathComponent("out/report").path]
+        process.currentDirectoryURL = Self.root
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        final class Sink: @unchecked Sendable { let lock = NSLock(); var text = "" }
+        let sink = Sink()
+        err.fileHandleForReading.readabilityHandler = { h in
+            let d = h.availableData
+            sink.lock.lock(); sink.text += String(decoding: d, as: UTF8.self); sink.lock.unlock()
+        }
+        try process.run()
+        // Wait until the staging folder exists and the faithfulness step has begun.
+        let deadline = Date().addingTimeInterval(120)
+        func started() -> Bool { sink.lock.lock(); defer { sink.lock.unlock() }; return sink.text.contains("faithfulness:") }
+        while !started(), process.isRunning, Date() < deadline { usleep(100_000) }
+        XCTAssertTrue(started(), "the report did not reach the faithfulness step: \(sink.text)")
+        let staging = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("out").path)
+        XCTAssertEqual(staging.count, 1, "one staging folder while running: \(staging)")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        err.fileHandleForReading.readabilityHandler = nil
+        XCTAssertEqual(process.terminationStatus, 128 + SIGINT, sink.text)
+        XCTAssertTrue(sink.text.contains("error: interrupted"), sink.text)
+        assertNoFiles(work.appendingPathComponent("out"))
+    }
 }

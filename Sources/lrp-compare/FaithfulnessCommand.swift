@@ -61,10 +61,11 @@ struct FaithfulnessCommand: ParsableCommand {
         config.cutoffStride = cutoffEvery
         config.batchSize = batch
         let list = try ImageList.resolve(images, perClass: perClass, limit: limit)
+        // a picture no decoder can read fails here, before the models are loaded
+        try ImageList.checkDecodable(list)
         let run = try OptionErrors.naming(["region size": "--region", "re-scoring every": "--every"]) {
             try FaithfulnessRun(config)
         }
-        Stderr.line("faithfulness: \(list.count) images, \(run.methods.count) methods, \(config.settings.scoredSteps.count) points per curve")
         let result = try OptionErrors.naming(["region size": "--region"]) {
             try run.run(list, progress: ProgressPrinter().handler)
         }
@@ -72,6 +73,6 @@ struct FaithfulnessCommand: ParsableCommand {
         print(FaithfulnessTable.table(result.methods))
         for c in result.conclusions { print(c.statement) }
         print(FaithfulnessTable.timing(result.timing))
-        Stderr.line("wrote \(FaithfulnessOutput.fileNames.joined(separator: ", ")) to \(out)")
+        Stderr.line("\(list.count) images, \(run.methods.count) methods, \(config.settings.scoredSteps.count) points per curve: wrote \(FaithfulnessOutput.fileNames.joined(separator: ", ")) to \(out)")
     }
 }

@@ -62,6 +62,16 @@ public struct MethodResult: Sendable, Codable, Equatable {
     /// Mean over images of f(x⁽⁰⁾) − f(x⁽ᵏ⁾) at each scored step.
     public var meanDropMoRF: [Double]
     public var meanDropLeRF: [Double]
+
+    public init(method: FaithfulnessMethod, aopcMoRF: Estimate, aopcLeRF: Estimate, abpc: Estimate,
+                meanDropMoRF: [Double], meanDropLeRF: [Double]) {
+        self.method = method
+        self.aopcMoRF = aopcMoRF
+        self.aopcLeRF = aopcLeRF
+        self.abpc = abpc
+        self.meanDropMoRF = meanDropMoRF
+        self.meanDropLeRF = meanDropLeRF
+    }
 }
 
 public struct CurveResult: Sendable, Codable, Equatable {
@@ -94,6 +104,18 @@ public struct FamilyImageResult: Sendable, Codable, Equatable {
     public var curves: [CurveResult]
     public var explainSeconds: Double
     public var rescoreSeconds: Double
+
+    public init(family: ModelFamily, targetIndex: Int, targetClass: String, targetName: String, score: Double,
+                curves: [CurveResult], explainSeconds: Double, rescoreSeconds: Double) {
+        self.family = family
+        self.targetIndex = targetIndex
+        self.targetClass = targetClass
+        self.targetName = targetName
+        self.score = score
+        self.curves = curves
+        self.explainSeconds = explainSeconds
+        self.rescoreSeconds = rescoreSeconds
+    }
 }
 
 public struct ImageResult: Sendable, Codable, Equatable {
@@ -101,6 +123,12 @@ public struct ImageResult: Sendable, Codable, Equatable {
     /// Dataset label (class folder) when known.
     public var label: String?
     public var families: [FamilyImageResult]
+
+    public init(path: String, label: String?, families: [FamilyImageResult]) {
+        self.path = path
+        self.label = label
+        self.families = families
+    }
 }
 
 /// Which depth of a family is most faithful, and by what margin (docs/DESIGN.md §10.2).
@@ -117,6 +145,17 @@ public struct FamilyConclusion: Sendable, Codable, Equatable {
     public var notAboveBaselines: [String]
     /// The conclusion in words.
     public var statement: String
+
+    public init(family: ModelFamily, best: String?, bestABPC: Estimate?, marginOverRandom: Estimate?,
+                marginOverCentre: Estimate?, notAboveBaselines: [String], statement: String) {
+        self.family = family
+        self.best = best
+        self.bestABPC = bestABPC
+        self.marginOverRandom = marginOverRandom
+        self.marginOverCentre = marginOverCentre
+        self.notAboveBaselines = notAboveBaselines
+        self.statement = statement
+    }
 }
 
 /// Where the time went (docs/DESIGN.md §10.2).
@@ -133,6 +172,20 @@ public struct TimingReport: Sendable, Codable, Equatable {
     public var secondsPerImage: Double
     public var projected100ImagesSeconds: Double
     public var workers: Int
+
+    public init(images: Int, totalSeconds: Double, explainSeconds: [String: Double], rescoreSeconds: [String: Double],
+                rescorings: [String: Int], fvIncremental: IncrementalReport?, secondsPerImage: Double,
+                projected100ImagesSeconds: Double, workers: Int) {
+        self.images = images
+        self.totalSeconds = totalSeconds
+        self.explainSeconds = explainSeconds
+        self.rescoreSeconds = rescoreSeconds
+        self.rescorings = rescorings
+        self.fvIncremental = fvIncremental
+        self.secondsPerImage = secondsPerImage
+        self.projected100ImagesSeconds = projected100ImagesSeconds
+        self.workers = workers
+    }
 }
 
 /// How much the incremental FV re-scoring saves against encoding every perturbed image.
@@ -148,4 +201,14 @@ public struct IncrementalReport: Sendable, Codable, Equatable {
     public var incrementalRescoreSeconds: Double
     /// fullRescoreSeconds / incrementalRescoreSeconds.
     public var speedup: Double
+
+    public init(descriptorsPerImage: Double, recomputedPerRescore: Double, changedPerRescore: Double,
+                fullRescoreSeconds: Double, incrementalRescoreSeconds: Double, speedup: Double) {
+        self.descriptorsPerImage = descriptorsPerImage
+        self.recomputedPerRescore = recomputedPerRescore
+        self.changedPerRescore = changedPerRescore
+        self.fullRescoreSeconds = fullRescoreSeconds
+        self.incrementalRescoreSeconds = incrementalRescoreSeconds
+        self.speedup = speedup
+    }
 }

@@ -1,4 +1,5 @@
 import Evaluation
+import FisherVectors
 import Foundation
 import LRPCore
 
@@ -46,5 +47,14 @@ public enum ImageList {
         if let limit { out = Array(out.prefix(limit)) }
         guard !out.isEmpty else { throw LRPError("no input images given") }
         return out
+    }
+
+    /// Decodes every image once (in parallel); the first that cannot be read is an error naming it.
+    public static func checkDecodable(_ entries: [Entry]) throws {
+        let slots = Slots<Void>(count: entries.count)
+        Parallel.forEach(entries.count) { i in
+            slots.set(i, Result { _ = try ImageEncoder.loadImage(entries[i].url) })
+        }
+        _ = try slots.values()
     }
 }

@@ -113,29 +113,34 @@ public struct IncrementalFisherEncoder: Sendable {
         let grey = ImageEncoder.grey(image)
         var indices: [Int] = []
         var fresh: [Float] = []
+        // each rectangle on its own (a bounding box of scattered regions would cover most of the
+        // image); a frame seen by several rectangles is taken once
+        var seen = Set<Int>()
         for s in scales where s.nx > 0 && s.ny > 0 {
-            // frames of this scale that can see the union of the rectangles
-            let x0 = rects.map(\.x).min()!, y0 = rects.map(\.y).min()!
-            let x1 = rects.map { $0.x + $0.width - 1 }.max()!, y1 = rects.map { $0.y + $0.height - 1 }.max()!
-            guard let (i0, i1) = Self.frameRange(lo: x0 - s.reach, hi: x1 + s.reach, minBound: Int(s.params.boundMinX),
-                                                 step: Int(s.params.step), binSize: s.binSize, count: s.nx),
-                  let (j0, j1) = Self.frameRange(lo: y0 - s.reach, hi: y1 + s.reach, minBound: Int(s.params.boundMinY),
-                                                 step: Int(s.params.step), binSize: s.binSize, count: s.ny) else { continue }
-            let (sub, subFrames) = try extract(grey: grey, scale: s, columns: i0...i1, rows: j0...j1)
-            let nxs = i1 - i0 + 1
-            for jj in 0...(j1 - j0) {
-                for ii in 0..<nxs {
-                    let local = jj * nxs + ii
-                    let global = s.offset + (j0 + jj) * s.nx + (i0 + ii)
-                    // the sub-grid must be the same grid (checked, cheap)
-                    guard subFrames[4 * local] == frames[4 * global], subFrames[4 * local + 1] == frames[4 * global + 1] else {
-                        throw LRPError("internal: incremental SIFT frame \(global) is not on the image's grid")
+            for rect in rects {
+                guard let (i0, i1) = Self.frameRange(lo: rect.x - s.reach, hi: rect.x + rect.width - 1 + s.reach,
+                                                     minBound: Int(s.params.boundMinX), step: Int(s.params.step),
+                                                     binSize: s.binSize, count: s.nx),
+                      let (j0, j1) = Self.frameRange(lo: rect.y - s.reach, hi: rect.y + rect.height - 1 + s.reach,
+                                                     minBound: Int(s.params.boundMinY), step: Int(s.params.step),
+                                                     binSize: s.binSize, count: s.ny) else { continue }
+                let (sub, subFrames) = try extract(grey: grey, scale: s, columns: i0...i1, rows: j0...j1)
+                let nxs = i1 - i0 + 1
+                for jj in 0...(j1 - j0) {
+                    for ii in 0..<nxs {
+                        let local = jj * nxs + ii
+                        let global = s.offset + (j0 + jj) * s.nx + (i0 + ii)
+                        if !seen.insert(global).inserted { continue }
+                        // the sub-grid must be the same grid (checked, cheap)
+                        guard subFrames[4 * local] == frames[4 * global], subFrames[4 * local + 1] == frames[4 * global + 1] else {
+                            throw LRPError("internal: incremental SIFT frame \(global) is not on the image's grid")
+                        }
+                        recomputed += 1
+                        let new = sub[(128 * local)..<(128 * local + 128)]
+                        if new.elementsEqual(descriptors[(128 * global)..<(128 * global + 128)]) { continue }
+                        indices.append(global)
+                        fresh.append(contentsOf: new)
                     }
-                    recomputed += 1
-                    let new = sub[(128 * local)..<(128 * local + 128)]
-                    if new.elementsEqual(descriptors[(128 * global)..<(128 * global + 128)]) { continue }
-                    indices.append(global)
-                    fresh.append(contentsOf: new)
                 }
             }
         }

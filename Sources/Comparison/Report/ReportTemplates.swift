@@ -196,8 +196,11 @@ enum ReportTemplates {
       }
 
       // Reads the fragment: image clamped to the images there are; unknown depths fall back.
+      // A fragment without any of the keys (the page's own #faithfulness link) is an anchor,
+      // not a view: the current view stays.
       function readFragment() {
         var f = parseFragment(location.hash);
+        if (!('image' in f) && !('k' in f) && !('fv' in f)) { render(); return; }
         var image = parseInt(f.image, 10);
         state.image = isNaN(image) ? 0 : Math.min(Math.max(image, 0), sections.length - 1);
         state.cnn = ('k' in f) ? f.k : state.cnn;

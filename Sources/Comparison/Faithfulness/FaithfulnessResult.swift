@@ -102,8 +102,12 @@ public struct FamilyImageResult: Sendable, Codable, Equatable {
     /// f(x⁽⁰⁾).
     public var score: Double
     public var curves: [CurveResult]
+    /// Wall-clock seconds.
     public var explainSeconds: Double
     public var rescoreSeconds: Double
+    /// CPU seconds (all threads of the process).
+    public var explainCPUSeconds: Double = 0
+    public var rescoreCPUSeconds: Double = 0
 
     public init(family: ModelFamily, targetIndex: Int, targetClass: String, targetName: String, score: Double,
                 curves: [CurveResult], explainSeconds: Double, rescoreSeconds: Double) {
@@ -162,9 +166,18 @@ public struct FamilyConclusion: Sendable, Codable, Equatable {
 public struct TimingReport: Sendable, Codable, Equatable {
     public var images: Int
     public var totalSeconds: Double
-    /// Per family ("cnn", "fv"): computing the relevance maps / re-scoring perturbed inputs.
+    /// Per family ("cnn", "fv"): computing the relevance maps / re-scoring perturbed inputs,
+    /// wall-clock seconds.
     public var explainSeconds: [String: Double]
     public var rescoreSeconds: [String: Double]
+    /// The same in CPU seconds (all threads): what the run costs on a machine it has to itself.
+    public var explainCPUSeconds: [String: Double] = [:]
+    public var rescoreCPUSeconds: [String: Double] = [:]
+    /// CPU seconds of the whole run and per image; the projection for 100 images on
+    /// `workers` cores assumes they are kept busy (CPU seconds ÷ workers).
+    public var cpuSeconds: Double = 0
+    public var cpuSecondsPerImage: Double = 0
+    public var projected100ImagesCPUBoundSeconds: Double = 0
     /// Model re-scorings per family (perturbed inputs scored).
     public var rescorings: [String: Int]
     public var fvIncremental: IncrementalReport?
@@ -195,9 +208,9 @@ public struct IncrementalReport: Sendable, Codable, Equatable {
     /// Descriptors SIFT was recomputed for / found changed, per re-scoring (mean).
     public var recomputedPerRescore: Double
     public var changedPerRescore: Double
-    /// One full encoding + scoring of an image, seconds (mean over images, one core).
+    /// One full encoding + scoring of an image, CPU seconds of one thread (mean over images).
     public var fullRescoreSeconds: Double
-    /// One incremental re-scoring, seconds (mean, one core).
+    /// One incremental re-scoring, CPU seconds of one thread (mean).
     public var incrementalRescoreSeconds: Double
     /// fullRescoreSeconds / incrementalRescoreSeconds.
     public var speedup: Double

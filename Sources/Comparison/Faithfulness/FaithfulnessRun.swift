@@ -55,10 +55,20 @@ public final class FaithfulnessRun {
 
     public var methods: [FaithfulnessMethod] { (cnn?.methods ?? []) + (fisher?.methods ?? []) }
 
+    /// Splits a family's CPU seconds for an image between explaining and re-scoring in the
+    /// proportion of their wall-clock times (the two phases run one after the other).
+    static func splitCPU(_ r: inout FamilyImageResult, _ cpu: Double) {
+        let wall = r.explainSeconds + r.rescoreSeconds
+        let share = wall > 0 ? r.explainSeconds / wall : 0
+        r.explainCPUSeconds = cpu * share
+        r.rescoreCPUSeconds = cpu * (1 - share)
+    }
+
     public func run(_ images: [ImageList.Entry], progress: ProgressHandler?) throws -> FaithfulnessResult {
         guard !images.isEmpty else { throw LRPError("no input images given") }
         let settings = configuration.settings
         let start = Date()
+        let cpuStart = CPUClock.process()
         // read every image with both pipelines first (and check its size against the grid)
         let checks = Slots<Void>(count: images.count)
         Parallel.forEach(images.count) { i in
@@ -79,10 +89,15 @@ public final class FaithfulnessRun {
         for (i, entry) in images.enumerated() {
             var families: [FamilyImageResult] = []
             if let cnn, let cnnGrid {
-                families.append(try cnn.evaluate(entry.url, image: i, settings: settings, grid: cnnGrid))
+                let c0 = CPUClock.process()
+                var r = try cnn.evaluate(entry.url, image: i, settings: settings, grid: cnnGrid)
+                Self.splitCPU(&r, CPUClock.process() - c0)
+                families.append(r)
             }
             if let fisher {
-                let (r, space, grid) = try fisher.evaluate(entry.url, image: i, settings: settings)
+                let c0 = CPUClock.process()
+                var (r, space, grid) = try fisher.evaluate(entry.url, image: i, settings: settings)
+                Self.splitCPU(&r, CPUClock.process() - c0)
                 families.append(r)
                 if fvInfo == nil { fvInfo = (space, grid) }
             }
@@ -119,9 +134,16 @@ public final class FaithfulnessRun {
             counts["fv"] = fisher.rescorings
         }
         let per = total / Double(images.count)
-        let timing = TimingReport(images: images.count, totalSeconds: total, explainSeconds: explain, rescoreSeconds: rescore,
+        var timing = TimingReport(images: images.count, totalSeconds: total, explainSeconds: explain, rescoreSeconds: rescore,
                                   rescorings: counts, fvIncremental: fisher?.incrementalReport, secondsPerImage: per,
                                   projected100ImagesSeconds: per * 100, workers: Parallel.workerCount)
+        for (key, f) in [("cnn", ModelFamily.cnn), ("fv", .fisherVector)] where explain[key] != nil {
+            timing.explainCPUSeconds[key] = sum(f, \.explainCPUSeconds)
+            timing.rescoreCPUSeconds[key] = sum(f, \.rescoreCPUSeconds)
+        }
+        timing.cpuSeconds = CPUClock.process() - cpuStart
+        timing.cpuSecondsPerImage = timing.cpuSeconds / Double(images.count)
+        timing.projected100ImagesCPUBoundSeconds = timing.cpuSecondsPerImage * 100 / Double(max(1, Parallel.workerCount))
         return FaithfulnessResult(settings: settings, families: infos, methods: methodResults, images: results,
                                   conclusions: FaithfulnessSummary.conclusions(methodResults, images: results, settings: settings),
                                   timing: timing)

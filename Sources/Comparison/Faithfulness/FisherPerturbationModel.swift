@@ -15,7 +15,8 @@ public final class FisherPerturbationModel: PerturbationModel {
     public private(set) var rescorings = 0
     public private(set) var recomputed = 0
     public private(set) var changed = 0
-    /// Seconds of re-scoring summed over workers (one-core seconds) and wall-clock seconds.
+    /// CPU seconds of re-scoring summed over workers (each curve runs on one thread) and
+    /// wall-clock seconds.
     public private(set) var coreSeconds = 0.0
     public private(set) var wallSeconds = 0.0
 
@@ -35,7 +36,7 @@ public final class FisherPerturbationModel: PerturbationModel {
             slots.set(r, Result {
                 var encoder = base
                 var curve: [Double] = []
-                let t0 = Date()
+                let t0 = CPUClock.thread()
                 try playCurve(original: original, request: requests[r], grid: grid, noise: noise, space: space,
                               settings: settings) { k, x, changed in
                     if k == 0 { curve.append(f0); return }
@@ -43,7 +44,7 @@ public final class FisherPerturbationModel: PerturbationModel {
                     curve.append(Double(encoder.scores()[target]))
                 }
                 self.record(rescorings: curve.count - 1, recomputed: encoder.recomputed, changed: encoder.changed,
-                            seconds: Date().timeIntervalSince(t0))
+                            seconds: CPUClock.thread() - t0)
                 return curve
             })
         }

@@ -60,9 +60,16 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let clock = Date()
-        var times: [(String, Double)] = []
-        func lap(_ name: String, since start: Date) { times.append((name, Date().timeIntervalSince(start))) }
+        let clock = Date(), cpuClock = CPUClock.process()
+        // Wall and CPU seconds per step: on a shared machine the wall time includes waiting for a
+        // core; CPU seconds ÷ cores is what the step costs on a machine of its own.
+        var times: [(name: String, wall: Double, cpu: Double)] = []
+        var cpuStart = cpuClock
+        func lap(_ name: String, since start: Date) {
+            let cpu = CPUClock.process()
+            times.append((name, Date().timeIntervalSince(start), cpu - cpuStart))
+            cpuStart = cpu
+        }
 
         // Everything that can be checked cheaply first: images, AP reports, output folder, models.
         let folder = try dataset.map { URL(fileURLWithPath: $0) } ?? ReportDataset.defaultFolder()
@@ -73,6 +80,7 @@ struct ReportCommand: ParsableCommand {
         defer { report.discard() }  // a no-op once the report is in place
 
         var start = Date()
+        cpuStart = CPUClock.process()
         Stderr.line("report: \(list.count) images from \(folder.path); loading the models ...")
         let cnnURL = try ModelArgument.resolve(cnnModel, bundled: ModelPairOptions.bundledCNN)
         let fvURL = try ModelArgument.resolve(fvModel, bundled: ModelPairOptions.bundledFV)
@@ -113,9 +121,10 @@ struct ReportCommand: ParsableCommand {
             "Models: \(cnnURL.lastPathComponent) restricted to the \(pair.classNames.count) classes of \(fvURL.lastPathComponent); rules \(pair.planDescription).",
             "Both models explain the class the Fisher-vector model predicts; the faithfulness curves explain each model's own top class.",
         ]
-        let total = Date().timeIntervalSince(clock)
-        notes.append("Time: " + times.map { "\($0.0) \(Int($0.1.rounded())) s" }.joined(separator: ", ")
-                     + String(format: "; total %.1f min (%d workers).", total / 60, Parallel.workerCount))
+        let total = Date().timeIntervalSince(clock), cpuTotal = CPUClock.process() - cpuClock
+        notes.append("Time (wall / CPU seconds): " + times.map { "\($0.name) \(Int($0.wall.rounded())) / \(Int($0.cpu.rounded()))" }
+            .joined(separator: ", ")
+            + String(format: "; total %.1f min wall, %.1f CPU min on %d workers.", total / 60, cpuTotal / 60, Parallel.workerCount))
         let document = ReportDocument(
             title: "LRP report: CNN and Fisher vectors side by side",
             dataset: "\(folder.path) (\(selection)\(limit.map { ", at most \($0)" } ?? ""))",
@@ -123,11 +132,11 @@ struct ReportCommand: ParsableCommand {
         try report.finish(document)
         lap("page", since: start)
 
-        func row(_ name: String, _ seconds: Double) -> String {
-            name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%8.1f s", seconds)
+        func row(_ name: String, _ wall: Double, _ cpu: Double) -> String {
+            name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%8.1f s wall %8.1f s CPU", wall, cpu)
         }
-        for (name, seconds) in times { print(row(name, seconds)) }
-        print(row("total", Date().timeIntervalSince(clock)))
+        for t in times { print(row(t.name, t.wall, t.cpu)) }
+        print(row("total", Date().timeIntervalSince(clock), CPUClock.process() - cpuClock))
         for c in result.conclusions { print(c.statement) }
         print("report written to \(report.destination.path)/index.html")
     }

@@ -42,8 +42,10 @@ public enum Figure1Renderer {
         let text = captions(e, pair: pair, lowCutoff: lowCutoff, match: match, cutoffFromOption: cutoffFromOption)
         let measure = try Canvas(width: 1, height: 1)
         let headerWidth = text.headers.map { measure.textWidth($0.bold, size: 13, bold: true) + measure.textWidth($0.rest, size: 13) }
+        let legendWidth = legendLines(showsCrop: pair.preprocessing.fit == .center).map { measure.textWidth($0, size: 11) }.max() ?? 0
         let layout = FigureLayout(panelWidth: dw, panelHeight: dh,
-                                  textWidth: max(headerWidth.max() ?? 0, measure.textWidth(text.title, size: 16, bold: true)))
+                                  textWidth: max(headerWidth.max() ?? 0, measure.textWidth(text.title, size: 16, bold: true),
+                                                 legendTextX + legendWidth))
         let canvas = try Canvas(width: layout.width, height: layout.height)
         let m = FigureLayout.margin
         canvas.text(text.title, x: m, y: m + 18, size: 16, bold: true)
@@ -55,9 +57,7 @@ public enum Figure1Renderer {
             let (high, low) = (display[2 * row], display[2 * row + 1])
             let rects = layout.panels[row]
             for (c, r) in rects.enumerated() {
-                let caption = text.captions[row][c]
-                let size = min(11.5, 11.5 * r.width / max(1, canvas.textWidth(caption, size: 11.5)))
-                canvas.text(caption, x: r.x, y: r.y - 5, size: size, color: RGBA(0.2, 0.2, 0.2))
+                drawCaption(canvas, text.captions[row][c], width: r.width, x: r.x, bottom: r.y - 5)
             }
             try canvas.image(photoBytes, width: dw, height: dh, channels: 3, x: rects[0].x, y: rects[0].y,
                              width: rects[0].width, height: rects[0].height)
@@ -89,7 +89,7 @@ public enum Figure1Renderer {
         let fvPredicted = pair.classNames[e.fv.predicted]
         let cnnPredicted = pair.classNames[e.cnn.ranking[0].outputIndex]
         let title = "\(e.source.lastPathComponent): both models explain \u{201C}\(e.className)\u{201D}"
-            + " (FV predicts \(fvPredicted), CNN predicts \(cnnPredicted))"
+            + " (top of the \(pair.classNames.count) classes: FV \(fvPredicted), CNN \(cnnPredicted))"
         let t = e.cnn.target
         let crop = pair.preprocessing.fit == .center ? "centre crop" : "resized, no crop"
         let cnnHeader = (bold: "CNN  \(pair.cnnURL.lastPathComponent)",
@@ -116,6 +116,35 @@ public enum Figure1Renderer {
 
     // MARK: drawing helpers
 
+    /// A caption in at most two lines above a panel (narrow portrait panels wrap it), shrunk
+    /// only if two lines do not suffice.
+    static func drawCaption(_ canvas: Canvas, _ caption: String, width: Double, x: Double, bottom: Double) {
+        var size = 11.5
+        var lines = wrap(canvas, caption, width: width, size: size)
+        while lines.count > 2 && size > 7 {
+            size -= 0.5
+            lines = wrap(canvas, caption, width: width, size: size)
+        }
+        for (i, line) in lines.suffix(2).enumerated() {
+            let y = bottom - Double(min(2, lines.count) - 1 - i) * (size + 2)
+            canvas.text(line, x: x, y: y, size: size, color: RGBA(0.2, 0.2, 0.2))
+        }
+    }
+
+    /// Greedy word wrap to `width`.
+    static func wrap(_ canvas: Canvas, _ text: String, width: Double, size: Double) -> [String] {
+        var lines: [String] = [], current = ""
+        for word in text.split(separator: " ") {
+            let candidate = current.isEmpty ? String(word) : current + " " + word
+            if current.isEmpty || canvas.textWidth(candidate, size: size) <= width { current = candidate } else {
+                lines.append(current)
+                current = String(word)
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
     /// Dashed outline of the CNN's crop on the input panel (only when it is not the whole photo).
     static func outlineCrop(_ canvas: Canvas, _ p: GridPlacement, photoWidth: Int, photoHeight: Int, in r: FigureLayout.Rect) {
         let crop = p.photoRect
@@ -138,12 +167,18 @@ public enum Figure1Renderer {
         canvas.text("−max |R|", x: x, y: y + barHeight + 13, size: 11)
         canvas.text("0", x: x + barWidth / 2, y: y + barHeight + 13, size: 11, align: .center)
         canvas.text("+max |R|", x: x + barWidth, y: y + barHeight + 13, size: 11, align: .right)
-        let tx = x + barWidth + 20
-        canvas.text("Relevance: blue negative, green neutral (0), red positive; each map is scaled by its own largest |R|.",
-                    x: tx, y: y + 11, size: 11)
-        canvas.text("Alpha panels: positive relevance of the low-res map as opacity over black (1 at its 99th percentile)."
-                    + (showsCrop ? " Grey: outside the CNN's crop (no relevance)." : ""),
-                    x: tx, y: y + 27, size: 11)
+        for (i, line) in legendLines(showsCrop: showsCrop).enumerated() {
+            canvas.text(line, x: FigureLayout.margin + legendTextX, y: y + 11 + 15 * Double(i), size: 11)
+        }
+    }
+
+    /// Where the legend's text starts, from the left margin (after the colour bar).
+    static let legendTextX = 276.0
+
+    static func legendLines(showsCrop: Bool) -> [String] {
+        ["Relevance: blue negative, green neutral (0), red positive; each map is scaled by its own largest |R|.",
+         "Alpha panels: positive relevance of the low-res map as opacity over black (1 at its 99th percentile).",
+         showsCrop ? "Grey: outside the CNN's crop (no relevance)." : ""]
     }
 
     // MARK: JSON

@@ -13,9 +13,9 @@ public struct FigureLayout: Sendable, Equatable {
     public static let gap = 12.0
     public static let titleHeight = 30.0
     public static let rowHeaderHeight = 22.0
-    public static let captionHeight = 18.0
+    public static let captionHeight = 31.0  // two lines of 11.5 pt
     public static let rowGap = 14.0
-    public static let legendHeight = 58.0
+    public static let legendHeight = 52.0
     public static let minWidth = 980.0
 
     public var width: Int

@@ -108,6 +108,8 @@ int lrp_image_decode_reduced(const uint8_t *data, size_t size, int scaleDenom, i
  ** @param path       destination path (the caller writes to a temporary name and renames).
  ** @param pixels     height*width*channels bytes, HWC.
  ** @param channels   1 (grey), 3 (RGB) or 4 (RGBA).
+ ** Compressed for speed (zlib level 1, Sub filter): lossless like any PNG, written several
+ ** times faster than with libpng's defaults.
  ** @return ::LRP_OK, ::LRP_E_ARGUMENT or ::LRP_E_IO. */
 int lrp_png_write(const char *path, const uint8_t *pixels, int width, int height, int channels,
                   char *message, size_t messageCapacity);
@@ -234,6 +236,36 @@ int lrp_linear_forward(const float *x, int batch, int inFeatures, const float *w
 int lrp_linear_backward_data(const float *dy, int batch, int outFeatures, const float *w, int inFeatures,
                              float *dx, int inBegin, int inEnd);
 
+/** @brief Floats of scratch memory ::lrp_pointwise_forward_batch and
+ ** ::lrp_pointwise_backward_batch need: `(inChannels + outChannels) * 1024`. */
+size_t lrp_pointwise_batch_workspace(const LrpConvGeometry *g);
+
+/** @brief Pointwise convolution (1x1, stride 1, no padding, one group) of a whole batch as one
+ ** GEMM: `y[n][o][p] = bias[o] + sum_c w[o][c] x[n][c][p]` for the columns `j = n*H*W + p` in
+ ** `[colBegin, colEnd)`.
+ **
+ ** On small maps one sample's product is a skinny GEMM that packs the weights for few columns;
+ ** gathering the columns of all samples packs them once per 1024 columns. Each output sums over
+ ** the channels as ::lrp_conv_forward does (bias first), so the two give the same values.
+ ** @param x  `float[batch][inChannels][H*W]`; @param w  `float[outChannels][inChannels]`.
+ ** @param bias  `float[outChannels]` or NULL; @param y  `float[batch][outChannels][H*W]`
+ **              (only the columns of the range are written).
+ ** @param workspace  at least ::lrp_pointwise_batch_workspace floats.
+ ** @return ::LRP_OK, ::LRP_E_ARGUMENT (not pointwise, grouped, bad range) or ::LRP_E_NOMEM. */
+int lrp_pointwise_forward_batch(const LrpConvGeometry *g, const float *x, int batch, const float *w,
+                                const float *bias, float *y, int colBegin, int colEnd, float *workspace,
+                                size_t workspaceFloats);
+
+/** @brief Transposed pointwise convolution of a whole batch as one GEMM:
+ ** `dx[n][c][p] = sum_o w[o][c] dy[n][o][p]` for the columns `j = n*H*W + p` in `[colBegin, colEnd)`
+ ** (the batched form of ::lrp_conv_backward_data for pointwise geometries).
+ ** @param w  `float[outChannels][inChannels]`; @param dy  `float[batch][outChannels][H*W]`;
+ ** @param dx `float[batch][inChannels][H*W]` (only the columns of the range are written).
+ ** @param workspace  at least ::lrp_pointwise_batch_workspace floats.
+ ** @return ::LRP_OK, ::LRP_E_ARGUMENT or ::LRP_E_NOMEM. */
+int lrp_pointwise_backward_batch(const LrpConvGeometry *g, const float *w, const float *dy, int batch, float *dx,
+                                 int colBegin, int colEnd, float *workspace, size_t workspaceFloats);
+
 /** @brief Epsilon / z rule normalisation: `g[i] = r[i] / (z[i] + epsilon * sign(z[i]))` with
  ** sign(0) = +1 and 0/0 = 0 (only possible with epsilon = 0).
  ** @param r  relevance at the layer output; @param z  the layer output (pre-activation, incl. bias);
@@ -260,6 +292,46 @@ int lrp_alphabeta_normalize(const float *r, const float *pn, const float *pnNeg,
                             const float *biasNeg, int groups, int outPerGroup, int spatial,
                             int spatialBegin, int spatialEnd, float alpha, float beta, float stabilizer,
                             float *ab);
+
+/** @brief ::lrp_alphabeta_normalize on products whose groups hold more channels than `[w+; w-]`.
+ **
+ ** The forward pass of a non-negative input computes `[w+; w-; w]` per group in one product
+ ** (the plain `w x + b` is the layer output), so each group of @a pn spans
+ ** @a productGroupChannels (≥ 2·outPerGroup) channels, `w+ x` first, `w- x` next. @a ab keeps
+ ** the compact layout `float[groups][2][outPerGroup][spatial]` of the transposed product.
+ ** @param productGroupChannels  channels per group in @a pn and @a pnNeg.
+ ** Other parameters as ::lrp_alphabeta_normalize; @a ab may alias @a pn only when
+ ** @a productGroupChannels is `2*outPerGroup`.
+ ** @return ::LRP_OK or ::LRP_E_ARGUMENT. */
+int lrp_alphabeta_normalize_strided(const float *r, const float *pn, const float *pnNeg, int productGroupChannels,
+                                    const float *biasPos, const float *biasNeg, int groups, int outPerGroup,
+                                    int spatial, int spatialBegin, int spatialEnd, float alpha, float beta,
+                                    float stabilizer, float *ab);
+
+/** @brief z-plus normalisation (alpha-beta with beta = 0): only the positive half is formed.
+ **
+ ** `a = alpha * r / stab(P)` with `P = w+ x+ + w- x- + b+` (s = stabilizer with sign,
+ ** sign(0) = +1, 0/0 = 0), ready for the transposed products with `w+` (and `w-` for x-).
+ ** @param r       relevance `float[groups*outPerGroup][spatial]`.
+ ** @param pp      `w+ x+` (or `w+ x` for a non-negative input), group k's channel o at channel
+ **                `k*productGroupChannels + o`.
+ ** @param qn      `w- x-` in the layout of @a pp, or NULL when the input has no negative values.
+ ** @param productGroupChannels  channels per group in @a pp and @a qn (≥ outPerGroup).
+ ** @param biasPos b+ per output channel `float[groups*outPerGroup]` or NULL (zero).
+ ** @param spatialBegin,spatialEnd  the spatial range processed.
+ ** @param a       out: `float[groups*outPerGroup][spatial]` (may alias @a r).
+ ** @return ::LRP_OK or ::LRP_E_ARGUMENT. */
+int lrp_zplus_normalize(const float *r, const float *pp, const float *qn, int productGroupChannels,
+                        const float *biasPos, int groups, int outPerGroup, int spatial, int spatialBegin,
+                        int spatialEnd, float alpha, float stabilizer, float *a);
+
+/** @brief Copies channels `[srcOffset, srcOffset + outPerGroup)` of every group of a stacked
+ ** product into a compact tensor: `dst[k][o][p] = src[k*srcGroupChannels + srcOffset + o][p]`.
+ ** Extracts the plain output `w x + b` from the one stacked forward product.
+ ** @param src  `float[groups*srcGroupChannels][spatial]`; @param dst  `float[groups*outPerGroup][spatial]`.
+ ** @return ::LRP_OK or ::LRP_E_ARGUMENT. */
+int lrp_copy_group_rows(const float *src, int srcGroupChannels, int srcOffset, int groups, int outPerGroup,
+                        int spatial, float *dst);
 
 /** @brief Whether any of the @a n values is negative (used to skip the x- half of alpha-beta).
  ** @return 1 if some x[i] < 0, else 0. */

@@ -41,24 +41,77 @@ LRP_DUAL(alphabeta_row, alphabeta_row_body,
           size_t n, float alpha, float beta, float s, float *ap, float *an),
          (r, pp, pn, qp, qn, bp, bn, n, alpha, beta, s, ap, an))
 
-int lrp_alphabeta_normalize(const float *r, const float *pn, const float *pnNeg, const float *biasPos,
-                            const float *biasNeg, int groups, int outPerGroup, int spatial,
-                            int spatialBegin, int spatialEnd, float alpha, float beta, float stabilizer,
-                            float *ab) {
+int lrp_alphabeta_normalize_strided(const float *r, const float *pn, const float *pnNeg, int productGroupChannels,
+                                    const float *biasPos, const float *biasNeg, int groups, int outPerGroup,
+                                    int spatial, int spatialBegin, int spatialEnd, float alpha, float beta,
+                                    float stabilizer, float *ab) {
   if (!r || !pn || !ab || groups <= 0 || outPerGroup <= 0 || spatial <= 0) return LRP_E_ARGUMENT;
+  if (productGroupChannels < 2 * outPerGroup) return LRP_E_ARGUMENT;
   if (spatialBegin < 0 || spatialEnd > spatial || spatialBegin > spatialEnd) return LRP_E_ARGUMENT;
   const size_t n = (size_t)(spatialEnd - spatialBegin), S = (size_t)spatial;
   for (int k = 0; k < groups; k++) {
     for (int o = 0; o < outPerGroup; o++) {
       const int oc = k * outPerGroup + o;
+      const size_t posIn = ((size_t)k * productGroupChannels + o) * S + spatialBegin;
+      const size_t negIn = posIn + (size_t)outPerGroup * S;
       const size_t posRow = ((size_t)(2 * k) * outPerGroup + o) * S + spatialBegin;
       const size_t negRow = ((size_t)(2 * k + 1) * outPerGroup + o) * S + spatialBegin;
-      alphabeta_row_dispatch(r + (size_t)oc * S + spatialBegin, pn + posRow, pn + negRow,
-                             pnNeg ? pnNeg + posRow : NULL, pnNeg ? pnNeg + negRow : NULL,
+      alphabeta_row_dispatch(r + (size_t)oc * S + spatialBegin, pn + posIn, pn + negIn,
+                             pnNeg ? pnNeg + posIn : NULL, pnNeg ? pnNeg + negIn : NULL,
                              biasPos ? biasPos[oc] : 0.0f, biasNeg ? biasNeg[oc] : 0.0f, n, alpha, beta,
                              stabilizer, ab + posRow, ab + negRow);
     }
   }
+  return LRP_OK;
+}
+
+int lrp_alphabeta_normalize(const float *r, const float *pn, const float *pnNeg, const float *biasPos,
+                            const float *biasNeg, int groups, int outPerGroup, int spatial,
+                            int spatialBegin, int spatialEnd, float alpha, float beta, float stabilizer,
+                            float *ab) {
+  return lrp_alphabeta_normalize_strided(r, pn, pnNeg, 2 * outPerGroup, biasPos, biasNeg, groups, outPerGroup,
+                                         spatial, spatialBegin, spatialEnd, alpha, beta, stabilizer, ab);
+}
+
+/* One output channel's spatial range of z-plus: a = alpha r / stab(P), P = w+ x+ (+ w- x-) + b+. */
+LRP_BODY void zplus_row_body(const float *r, const float *pp, const float *qn, float bp, size_t n, float alpha,
+                             float s, float *a) {
+  if (qn) {
+    for (size_t i = 0; i < n; i++) a[i] = lrp_safe_div(alpha * r[i], lrp_stab(pp[i] + qn[i] + bp, s));
+  } else {
+    for (size_t i = 0; i < n; i++) a[i] = lrp_safe_div(alpha * r[i], lrp_stab(pp[i] + bp, s));
+  }
+}
+LRP_DUAL(zplus_row, zplus_row_body,
+         (const float *r, const float *pp, const float *qn, float bp, size_t n, float alpha, float s, float *a),
+         (r, pp, qn, bp, n, alpha, s, a))
+
+int lrp_zplus_normalize(const float *r, const float *pp, const float *qn, int productGroupChannels,
+                        const float *biasPos, int groups, int outPerGroup, int spatial, int spatialBegin,
+                        int spatialEnd, float alpha, float stabilizer, float *a) {
+  if (!r || !pp || !a || groups <= 0 || outPerGroup <= 0 || spatial <= 0) return LRP_E_ARGUMENT;
+  if (productGroupChannels < outPerGroup) return LRP_E_ARGUMENT;
+  if (spatialBegin < 0 || spatialEnd > spatial || spatialBegin > spatialEnd) return LRP_E_ARGUMENT;
+  const size_t n = (size_t)(spatialEnd - spatialBegin), S = (size_t)spatial;
+  for (int k = 0; k < groups; k++) {
+    for (int o = 0; o < outPerGroup; o++) {
+      const int oc = k * outPerGroup + o;
+      const size_t in = ((size_t)k * productGroupChannels + o) * S + spatialBegin;
+      const size_t row = (size_t)oc * S + spatialBegin;
+      zplus_row_dispatch(r + row, pp + in, qn ? qn + in : NULL, biasPos ? biasPos[oc] : 0.0f, n, alpha,
+                         stabilizer, a + row);
+    }
+  }
+  return LRP_OK;
+}
+
+int lrp_copy_group_rows(const float *src, int srcGroupChannels, int srcOffset, int groups, int outPerGroup,
+                        int spatial, float *dst) {
+  if (!src || !dst || groups <= 0 || outPerGroup <= 0 || spatial <= 0) return LRP_E_ARGUMENT;
+  if (srcOffset < 0 || srcOffset + outPerGroup > srcGroupChannels) return LRP_E_ARGUMENT;
+  const size_t block = (size_t)outPerGroup * spatial;
+  for (int k = 0; k < groups; k++)
+    memcpy(dst + (size_t)k * block, src + ((size_t)k * srcGroupChannels + srcOffset) * spatial, sizeof(float) * block);
   return LRP_OK;
 }
 

@@ -6,7 +6,7 @@ import LRPCore
 /// does. Without `--shard` the scheduler's environment decides (Slurm array task, Kubernetes
 /// indexed job); without either the run is not sharded.
 public struct ShardOptions: ParsableArguments {
-    @Option(help: "Do only shard i of n (0-based, e.g. 0/4) into <out>/shard-iiii-of-nnnn/ (default: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT, or $JOB_COMPLETION_INDEX with --shard-count).")
+    @Option(parsing: .unconditional, help: "Do only shard i of n (0-based, e.g. 0/4) into <out>/shard-iiii-of-nnnn/ (default: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT, or $JOB_COMPLETION_INDEX with --shard-count).")
     public var shard: String?
 
     @Option(name: .customLong("shard-count"), parsing: .unconditional,

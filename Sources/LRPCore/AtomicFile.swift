@@ -6,9 +6,24 @@ public enum AtomicFile {
     /// Writes `data` to `url` atomically, creating the parent directory if needed.
     public static func write(_ data: Data, to url: URL) throws {
         try write(to: url) { tmp in
-            do { try data.write(to: tmp) } catch {
-                throw LRPError("cannot write \(url.path): \(error.localizedDescription)")
+            // one open/write/close (Foundation's Data.write adds its own temporary-file dance)
+            let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+            guard fd >= 0 else { throw LRPError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
+            var failure: Int32 = 0
+            data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
+                var offset = 0
+                while offset < buf.count {
+                    let n = Foundation.write(fd, buf.baseAddress! + offset, buf.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    offset += n
+                }
             }
+            if close(fd) != 0, failure == 0 { failure = errno }
+            if failure != 0 { throw LRPError("cannot write \(url.path): \(String(cString: strerror(failure)))") }
         }
     }
 

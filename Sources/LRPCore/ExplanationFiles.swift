@@ -66,14 +66,57 @@ public struct ExplanationSet {
     }
 }
 
+/// Which files of an explanation set are written (`lrp-cnn explain --outputs`, docs/DESIGN.md
+/// §5.4): `relevance` (`.relevance.npy`), `heatmap` (`.heatmap.npy`), `png` (`.heatmap.png`),
+/// `overlay` (`.overlay.png`), `json` (`.json`). Default: all.
+public struct ExplanationOutputs: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    public static let relevance = ExplanationOutputs(rawValue: 1)
+    public static let heatmap = ExplanationOutputs(rawValue: 2)
+    public static let png = ExplanationOutputs(rawValue: 4)
+    public static let overlay = ExplanationOutputs(rawValue: 8)
+    public static let json = ExplanationOutputs(rawValue: 16)
+    public static let all: ExplanationOutputs = [.relevance, .heatmap, .png, .overlay, .json]
+
+    /// The names in file order, with the file suffix each one writes.
+    public static let names: [(name: String, output: ExplanationOutputs, suffix: String)] = [
+        ("relevance", .relevance, "relevance.npy"), ("heatmap", .heatmap, "heatmap.npy"),
+        ("png", .png, "heatmap.png"), ("overlay", .overlay, "overlay.png"), ("json", .json, "json"),
+    ]
+
+    /// Parses a comma-separated list of names, e.g. "heatmap,json".
+    /// - Throws: `LRPError` for an unknown name or an empty list.
+    public init(parsing text: String) throws {
+        var set: ExplanationOutputs = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = part.trimmingCharacters(in: .whitespaces).lowercased()
+            guard let entry = Self.names.first(where: { $0.name == name }) else {
+                throw LRPError("unknown output '\(name)' (expected a comma-separated list of "
+                    + Self.names.map(\.name).joined(separator: ", ") + ")")
+            }
+            set.insert(entry.output)
+        }
+        guard !set.isEmpty else { throw LRPError("no output selected") }
+        self = set
+    }
+
+    /// The file suffixes of the selected outputs, in file order (`relevance.npy`, …, `json`).
+    public var suffixes: [String] { Self.names.filter { contains($0.output) }.map(\.suffix) }
+}
+
 /// Writes the explanation sets of one image all or none: everything is rendered in memory
 /// first, each file is written atomically (temporary file + rename), and if any file fails the
 /// files already written are removed, so no image is left with an incomplete output.
 public struct ExplanationWriter {
     public var colormap: Colormap
+    /// The files written per set (the relevance file only for sets that have a relevance).
+    public var outputs: ExplanationOutputs
 
-    public init(colormap: Colormap = .lrp) {
+    public init(colormap: Colormap = .lrp, outputs: ExplanationOutputs = .all) {
         self.colormap = colormap
+        self.outputs = outputs
     }
 
     /// Writes every set; returns the files written, in order.
@@ -84,18 +127,27 @@ public struct ExplanationWriter {
         for set in sets {
             let f = set.files
             let h = set.heatmap.shape[0], w = set.heatmap.shape[1]
-            let colored = Heatmap.render(set.heatmap, colormap: colormap)
-            let overlay = Heatmap.overlay(image: set.picture, map: set.heatmap)
-            let json = try JSONOutput.encode(set.summary)
-            if let relevance = set.relevance {
+            // only what is written is rendered
+            if outputs.contains(.relevance), let relevance = set.relevance {
                 let data = NPY.encode(relevance)
                 files.append((f.url("relevance.npy"), { try AtomicFile.write(data, to: $0) }))
             }
-            let map = NPY.encode(set.heatmap)
-            files.append((f.url("heatmap.npy"), { try AtomicFile.write(map, to: $0) }))
-            files.append((f.url("heatmap.png"), { try PNGFile.write(colored, width: w, height: h, channels: 3, to: $0) }))
-            files.append((f.url("overlay.png"), { try PNGFile.write(overlay, width: w, height: h, channels: 4, to: $0) }))
-            files.append((f.url("json"), { try AtomicFile.write(json, to: $0) }))
+            if outputs.contains(.heatmap) {
+                let map = NPY.encode(set.heatmap)
+                files.append((f.url("heatmap.npy"), { try AtomicFile.write(map, to: $0) }))
+            }
+            if outputs.contains(.png) {
+                let colored = Heatmap.render(set.heatmap, colormap: colormap)
+                files.append((f.url("heatmap.png"), { try PNGFile.write(colored, width: w, height: h, channels: 3, to: $0) }))
+            }
+            if outputs.contains(.overlay) {
+                let overlay = Heatmap.overlay(image: set.picture, map: set.heatmap)
+                files.append((f.url("overlay.png"), { try PNGFile.write(overlay, width: w, height: h, channels: 4, to: $0) }))
+            }
+            if outputs.contains(.json) {
+                let json = try JSONOutput.encode(set.summary)
+                files.append((f.url("json"), { try AtomicFile.write(json, to: $0) }))
+            }
         }
         var written: [URL] = []
         do {

@@ -34,7 +34,9 @@ public enum NPY {
         // Magic (6) + version (2) + length (2) + header + '\n' must be a multiple of 64.
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var out = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
+        // header and data in one buffer, allocated once (written with one call)
+        var out = Data(capacity: 10 + header.utf8.count + 4 * array.data.count)
+        out.append(contentsOf: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
         let len = UInt16(header.utf8.count)
         out.append(UInt8(len & 0xFF))
         out.append(UInt8(len >> 8))

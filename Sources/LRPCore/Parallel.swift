@@ -35,3 +35,30 @@ public enum Parallel {
         }
     }
 }
+
+/// Per-index results written by parallel workers: one slot per task, filled under a lock.
+/// For work that can fail, store a `Result` and read them back with `values()`.
+public final class ParallelSlots<T>: @unchecked Sendable {
+    private var slots: [T?]
+    private let lock = NSLock()
+
+    public init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    public func set(_ i: Int, _ value: T) { lock.lock(); slots[i] = value; lock.unlock() }
+
+    public func get(_ i: Int) -> T? { lock.lock(); defer { lock.unlock() }; return slots[i] }
+
+    /// Every slot in order; nil where a task did not finish.
+    public func all() -> [T?] { lock.lock(); defer { lock.unlock() }; return slots }
+}
+
+extension ParallelSlots {
+    /// The values of tasks that stored a `Result`, in order; throws the first error, or an
+    /// internal error for a task that never finished.
+    public func values<V>() throws -> [V] where T == Result<V, Error> {
+        try all().map { slot in
+            guard let slot else { throw LRPError("internal: a parallel task did not finish") }
+            return try slot.get()
+        }
+    }
+}

@@ -76,6 +76,13 @@ public final class ShardRun {
         manifest.items[index].error = error
     }
 
+    /// Records a failed input of an explain-like shard (its path is the item's id); unknown
+    /// inputs are ignored.
+    public func markFailed(_ input: URL, error: String) {
+        guard let i = manifest.items.firstIndex(where: { URL(fileURLWithPath: $0.id).path == input.path }) else { return }
+        markFailed(i, error: error)
+    }
+
     public func setContext(_ key: String, _ value: JSONValue) { manifest.context[key] = value }
 
     /// Adds compute time (kept over re-runs).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CKernels
+import CLISupport
 import CNNRelevance
 import COpenBLAS
 import Foundation
@@ -7,7 +8,8 @@ import LRPCore
 
 /// `lrp-bench cnn`: the CNN relevance engine on MobileNetV2 side by side with zennit (through
 /// `Scripts/bench_zennit.py`) in one run: forward, forward + relevance, a full cut-off sweep,
-/// achieved GFLOP/s against OpenBLAS sgemm, peak memory. Prints times and ratios; asserts nothing.
+/// achieved GFLOP/s against OpenBLAS sgemm, peak memory, and optionally `lrp-cnn explain` end to
+/// end on a folder of photos. Prints times and ratios; asserts nothing.
 struct CNNBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cnn",
@@ -19,19 +21,19 @@ struct CNNBench: ParsableCommand {
     @Option(help: "Rule preset.")
     var preset = "epsilon-alpha2beta1-flat"
 
-    @Option(help: "Batch sizes, comma-separated.")
+    @Option(parsing: .unconditional, help: "Batch sizes, comma-separated.")
     var batches = "1,8"
 
-    @Option(help: "Timed repetitions per measurement (the median is reported).")
+    @Option(parsing: .unconditional, help: "Timed repetitions per measurement (the median is reported).")
     var repeats = 7
 
-    @Option(help: "Repetitions of the full cut-off sweep.")
+    @Option(parsing: .unconditional, help: "Repetitions of the full cut-off sweep.")
     var sweepRepeats = 3
 
     @Option(help: "zennit benchmark script (skipped with a note if it or Python is missing).")
     var zennitScript = "Scripts/bench_zennit.py"
 
-    @Option(help: "Repetitions passed to the zennit script.")
+    @Option(parsing: .unconditional, help: "Repetitions passed to the zennit script.")
     var zennitRepeats = 5
 
     @Option(help: "Architecture name the zennit script builds in PyTorch (the same network as --model).")
@@ -39,6 +41,9 @@ struct CNNBench: ParsableCommand {
 
     @Flag(help: "Do not run zennit.")
     var skipZennit = false
+
+    @Option(help: "Folder of JPEG/PNG photos: also time `lrp-cnn explain` on all of them end to end (decoding, explaining, writing every output) at each batch size.")
+    var explainFolder: String?
 
     struct Measurement {
         var batch: Int
@@ -56,13 +61,29 @@ struct CNNBench: ParsableCommand {
         var zennitRelevance: Double?
         var zennitNote = ""
         var maxRSS = 0
+        /// `lrp-cnn explain` on `--explain-folder`: wall seconds per image (incl. start-up and
+        /// model loading), and the peak RSS of those runs so far (KB).
+        var endToEnd: Double?
+        var endToEndImages = 0
+        var endToEndRSS = 0
+        var endToEndNote = ""
+    }
+
+    // docs/DESIGN.md §7.6: each numeric option's range, named with its flag
+    func validate() throws {
+        try OptionRange.path("--model", model)
+        try OptionRange.check("--repeats", repeats, atLeast: 1)
+        try OptionRange.check("--sweep-repeats", sweepRepeats, atLeast: 1)
+        try OptionRange.check("--zennit-repeats", zennitRepeats, atLeast: 1)
+        let parts = batches.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        for p in parts {
+            guard let b = Int(p) else { throw ValidationError("--batches '\(batches)' is not a comma-separated list of integers") }
+            try OptionRange.check("--batches", b, atLeast: 1, atMost: 4096)
+        }
     }
 
     mutating func run() throws {
         let batchList = batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !batchList.isEmpty, batchList.allSatisfy({ $0 >= 1 }), repeats >= 1, sweepRepeats >= 1 else {
-            throw ValidationError("batches and repeats must be positive")
-        }
         guard let rulePreset = RulePreset(rawValue: preset) else {
             throw ValidationError("unknown preset \(preset) (\(RulePreset.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -82,9 +103,14 @@ struct CNNBench: ParsableCommand {
             + String(format: "%.3f GFLOP per image", flops / 1e9))
         print(String(format: "import %.0f ms, explainer set-up (modified weights) %.0f ms", (t1 - t0) * 1e3, (t2 - t1) * 1e3))
 
+        // End to end first: getrusage(RUSAGE_CHILDREN) then holds only lrp-cnn's peak memory.
+        var endToEnd: [Int: (seconds: Double?, images: Int, rss: Int, note: String)] = [:]
+        for b in batchList { endToEnd[b] = timeExplainFolder(batch: b) }
+
         var results: [Measurement] = []
         for b in batchList {
             var m = Measurement(batch: b)
+            if let e = endToEnd[b] { (m.endToEnd, m.endToEndImages, m.endToEndRSS, m.endToEndNote) = e }
             let x = Self.input(shape: [b] + graph.inputShape)
             _ = try explainer.explain(try explainer.forward(x), targets: Array(repeating: 0, count: b), cutoff: 0) // warm-up
             // plain forward (logits only), as zennit's forward
@@ -119,6 +145,41 @@ struct CNNBench: ParsableCommand {
         let sgemm = Self.sgemmRates(graph, threads: threads)
         printTable(results, flops: flops, sgemm: sgemm, threads: threads)
         print("load average after: \(Self.loadAverage())")
+    }
+
+    // MARK: end to end
+
+    /// Runs the `lrp-cnn` next to this executable on every picture of `--explain-folder` with all
+    /// outputs, and returns the wall time per image, the image count and the children's peak RSS.
+    func timeExplainFolder(batch: Int) -> (seconds: Double?, images: Int, rss: Int, note: String) {
+        guard let folder = explainFolder else { return (nil, 0, 0, "") }
+        let fm = FileManager.default
+        let names = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter {
+            ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased())
+        }.sorted()
+        guard !names.isEmpty else { return (nil, 0, 0, "no pictures in \(folder)") }
+        let tool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lrp-cnn")
+        guard fm.isExecutableFile(atPath: tool.path) else { return (nil, 0, 0, "\(tool.path) not built") }
+        let out = fm.temporaryDirectory.appendingPathComponent("lrp-bench-explain-\(getpid())-\(batch)")
+        defer { try? fm.removeItem(at: out) }
+        let p = Process()
+        p.executableURL = tool
+        p.arguments = ["explain", "--model", model, "--preset", preset, "--batch", String(batch), "--out", out.path]
+            + names.map { (folder as NSString).appendingPathComponent($0) }
+        p.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        p.standardError = err
+        let t = Self.now()
+        do { try p.run() } catch { return (nil, names.count, 0, "cannot start \(tool.path): \(error.localizedDescription)") }
+        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let wall = Self.now() - t
+        var u = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &u)
+        guard p.terminationStatus == 0 else {
+            return (nil, names.count, u.ru_maxrss, "lrp-cnn failed: \(errText.split(separator: "\n").last ?? "")")
+        }
+        return (wall / Double(names.count), names.count, u.ru_maxrss, "")
     }
 
     // MARK: zennit
@@ -180,6 +241,19 @@ struct CNNBench: ParsableCommand {
                 + "| \(ms(m.zennitRelevance)) | \(ratio(m.forward, m.zennitForward)) | \(ratio(m.explain, m.zennitRelevance)) |")
         }
         for m in rs where !m.zennitNote.isEmpty { print("zennit batch \(m.batch): \(m.zennitNote)") }
+        if rs.contains(where: { $0.endToEnd != nil || !$0.endToEndNote.isEmpty }) {
+            print("")
+            print("End to end: lrp-cnn explain on \(explainFolder ?? "") (decode, explain, write all 5 files; model loading included), per image")
+            print("| batch | images | lrp-cnn explain wall per image | engine fwd+relevance per image | ratio | zennit fwd+relevance per image | ratio to zennit | peak RSS of lrp-cnn MB |")
+            print("|---|---|---|---|---|---|---|---|")
+            for m in rs {
+                guard let e = m.endToEnd else { print("| \(m.batch) | \(m.endToEndImages) | \(m.endToEndNote) | | | | | |"); continue }
+                let engine = m.explain / Double(m.batch)
+                let z = m.zennitRelevance.map { $0 / Double(m.batch) }
+                print("| \(m.batch) | \(m.endToEndImages) | \(ms(e)) | \(ms(engine)) | \(String(format: "%.2f", e / engine)) | \(ms(z)) | "
+                    + "\(z.map { String(format: "%.3f", e / $0) } ?? "–") | \(m.endToEndRSS / 1024) |")
+            }
+        }
         print("")
         print("| batch | sweep over all K (\(rs.first?.sweepCount ?? 0) maps, incl. forward) | ratio to one explanation |")
         print("|---|---|---|")

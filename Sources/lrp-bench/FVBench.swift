@@ -1,5 +1,6 @@
 import ArgumentParser
 import CKernels
+import CLISupport
 import CVLFeat
 import FisherVectors
 import Foundation
@@ -21,25 +22,33 @@ struct FVBench: ParsableCommand {
     var samples = "Samples"
 
     // the fastest run is reported: on a shared machine it is the least disturbed estimate
-    @Option(help: "Timed repetitions per measurement (the fastest is reported, for VLFeat and ours alike).")
+    @Option(parsing: .unconditional, help: "Timed repetitions per measurement (the fastest is reported, for VLFeat and ours alike).")
     var repeats = 7
 
-    @Option(help: "Repetitions of the (slow) VLFeat GMM runs.")
+    @Option(parsing: .unconditional, help: "Repetitions of the (slow) VLFeat GMM runs.")
     var gmmRepeats = 2
 
-    @Option(help: "Descriptors (PCA-80) for the GMM EM iteration.")
+    @Option(parsing: .unconditional, help: "Descriptors (PCA-80) for the GMM EM iteration.")
     var gmmData = 100_000
 
-    @Option(help: "Descriptors (PCA-80) for the Fisher encoding.")
+    @Option(parsing: .unconditional, help: "Descriptors (PCA-80) for the Fisher encoding.")
     var fisherData = 5_000
 
-    @Option(help: "GMM components.")
+    @Option(parsing: .unconditional, help: "GMM components.")
     var clusters = 256
 
+    // docs/DESIGN.md §7.6: each numeric option's range, named with its flag
+    func validate() throws {
+        try OptionRange.path("--image", image)
+        try OptionRange.path("--samples", samples)
+        try OptionRange.check("--repeats", repeats, atLeast: 1)
+        try OptionRange.check("--gmm-repeats", gmmRepeats, atLeast: 1)
+        try OptionRange.check("--clusters", clusters, atLeast: 1, atMost: 4096)
+        try OptionRange.check("--gmm-data", gmmData, atLeast: clusters, atMost: 10_000_000)
+        try OptionRange.check("--fisher-data", fisherData, atLeast: 1, atMost: 10_000_000)
+    }
+
     mutating func run() throws {
-        guard repeats >= 1, gmmRepeats >= 1, gmmData >= clusters, fisherData >= 1, clusters >= 1 else {
-            throw ValidationError("repeats, data sizes and clusters must be positive (and gmm-data >= clusters)")
-        }
         BLASThreads.apply()
         let all = Parallel.workerCount
         print("lrp-bench fv: \(ProcessInfo.processInfo.activeProcessorCount) cores, our threads 1 and \(all), "

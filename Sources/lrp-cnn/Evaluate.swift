@@ -30,12 +30,12 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var shardOptions: ShardOptions
 
-    @Option(help: "Images per forward batch.")
+    @Option(parsing: .unconditional, help: "Images per forward batch.")
     var batch: Int = 16
 
     func validate() throws {
-        guard batch >= 1 else { throw LRPError("--batch must be at least 1 (got \(batch))") }
-        guard !out.isEmpty else { throw ValidationError("--out needs a file name") }
+        try OptionRange.path("--out", out)
+        try OptionRange.check("--batch", batch, atLeast: 1)
     }
 
     func run() throws {

@@ -52,33 +52,37 @@ struct Explain: ParsableCommand {
     @Option(help: "Heatmap colours: lrp or bwr.")
     var colormap: Colormap = .lrp
 
-    @Option(help: "Images per forward/relevance batch.")
+    @Option(parsing: .unconditional, help: "Images per forward/relevance batch.")
     var batch: Int = 8
+
+    @Option(help: "Files per image, comma-separated: relevance (.relevance.npy), heatmap (.heatmap.npy), png (.heatmap.png), overlay (.overlay.png), json. (default: all)",
+            transform: ExplanationOutputs.init(parsing:))
+    var outputs: ExplanationOutputs = .all
 
     @OptionGroup var shardOptions: ShardOptions
 
+    @OptionGroup var batchOptions: BatchOptions
+
     func validate() throws {
         guard !images.isEmpty || !inputNpy.isEmpty else { throw ValidationError("no input: give image files or --input-npy FILE") }
-        guard !out.isEmpty else { throw ValidationError("--out needs a folder name") }
-        guard batch >= 1 else { throw LRPError("--batch must be at least 1 (got \(batch))") }
+        try OptionRange.path("--out", out)
+        try OptionRange.path("--rules", rules)
         // with --rules the base preset may come from the file, and alpha-beta entries use --alpha/--beta
         if rules == nil, alpha != nil || beta != nil, preset != .alpha2beta1 && preset != .epsilonAlpha2Beta1Flat {
             throw ValidationError("--alpha/--beta apply to the presets alpha2beta1 and epsilon-alpha2beta1-flat, not \(preset.rawValue)")
         }
+        // docs/DESIGN.md §7.6: each numeric option's range, named with its flag
+        try OptionRange.check("--batch", batch, atLeast: 1)
+        if let epsilon { try OptionRange.check("--epsilon", epsilon, atLeast: 0) }
+        if let alpha { try OptionRange.check("--alpha", alpha, atLeast: 1) }
+        if let beta { try OptionRange.check("--beta", beta, atLeast: 0) }
     }
 
     func run() throws {
         let shard = try shardOptions.resolve()
         if shard != nil, !inputNpy.isEmpty { throw ValidationError("--shard applies to image files, not --input-npy") }
         let sources = inputSources(images: images, npy: inputNpy)
-        // Cheap checks first: a missing file is reported before the model is loaded.
-        for s in sources where !FileManager.default.fileExists(atPath: s.url.path) {
-            throw LRPError("\(s.url.path): no such file")
-        }
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), !isDir.boolValue {
-            throw LRPError("--out \(out) exists and is not a directory")
-        }
+        try OutputFolder.check(out)
         let ruleMap = try rules.map { path in try withRulesContext { try RuleMap(contentsOf: URL(fileURLWithPath: path)) } }
         let loaded = try modelOptions.load()
         let (graph, modelURL, labels) = (loaded.graph, loaded.url, loaded.labels)
@@ -95,10 +99,11 @@ struct Explain: ParsableCommand {
         let settings = ExplainSettings(
             plan: plan, cutoffs: cutoffs, isSweep: sweep, target: TargetChoice(parsing: target), labels: labels,
             preprocessing: preprocessing, colormap: colormap, batchSize: batch,
-            outputDirectory: shardRun?.folder ?? URL(fileURLWithPath: out), modelName: modelURL.path)
+            outputDirectory: shardRun?.folder ?? URL(fileURLWithPath: out), modelName: modelURL.path, outputs: outputs)
         let run = try OptionErrors.naming(["cut-off": "--cutoff", "batch size": "--batch", "the selected classes": "--classes"]) {
             try ExplainRun(graph: graph, settings: settings)
         }
+        try OutputFolder.create(settings.outputDirectory)
         var count = 0, files = 0
         var todo = sources
         if let shardRun {
@@ -110,11 +115,18 @@ struct Explain: ParsableCommand {
         // What was recorded is kept even when a later image fails.
         defer { try? shardRun?.save() }
         let progress = ProgressPrinter().handler
-        if !todo.isEmpty { try run.run(todo) { sample in
+        // A bad image gets its error line, the others go on (docs/DESIGN.md §7.5).
+        let batchRun = BatchRun(sources: todo.map(\.url), verb: "explained", failFast: batchOptions.failFast)
+        let onFailure: ItemFailureHandler = { url, error in
+            shardRun?.markFailed(url, error: error.userMessage)
+            try batchRun.failure(url, error)
+        }
+        if !todo.isEmpty { try batchRun.run { try run.run(todo, onFailure: onFailure) { sample in
             if let shardRun {
                 try shardRun.markExplained(sample.source, files: sample.files)
                 progress(ProgressEvent(stage: "explain", done: shardRun.manifest.counts.done, total: shardRun.manifest.items.count))
             }
+            batchRun.success(sample.source)
             count += 1
             files += sample.files.count
             let name = sample.source.lastPathComponent + (sample.sampleIndex.map { "[\($0)]" } ?? "")
@@ -122,10 +134,11 @@ struct Explain: ParsableCommand {
             let sums = shown.count > 4 ? "\(shown.first!) ... \(shown.last!)" : shown.joined(separator: ", ")
             print("\(name): target \(sample.target.label) (\(sample.target.classIndex)), logit \(String(format: "%.4g", sample.target.logit)), relevance sum \(sums)")
             let stem = sweep ? "\(sample.stem).cutoff-{\(cutoffs.first!)..\(cutoffs.last!)}" : sample.stem
-            print("  -> \(settings.outputDirectory.path)/\(stem).{heatmap.png, overlay.png, relevance.npy, heatmap.npy, json}")
-        } }
+            print("  -> \(settings.outputDirectory.path)/\(stem).{\(outputs.suffixes.joined(separator: ", "))}")
+        } } }
         if let shardRun { ShardReports.summary(shardRun) }
         print("wrote \(files) files for \(count) input\(count == 1 ? "" : "s") to \(settings.outputDirectory.path)")
+        try batchRun.finish()
     }
 
     /// The options that affect an explanation, recorded in a shard's manifest.
@@ -143,6 +156,7 @@ struct Explain: ParsableCommand {
         o["cutoff"] = "\(cutoffs)"
         o["target"] = target
         o["colormap"] = colormap.rawValue
+        if outputs != .all { o["outputs"] = outputs.suffixes.joined(separator: ",") }  // older manifests match
         o["classes"] = text(modelOptions.classes)
         o["labels"] = try hash(modelOptions.labels)
         o["preprocess"] = modelOptions.preprocess.rawValue

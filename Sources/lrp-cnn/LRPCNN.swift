@@ -36,13 +36,13 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Class names, one per line in class order (default: the bundled ImageNet list for 1000-class models).")
     var labels: String?
 
-    @Option(help: "Keep only these model outputs, e.g. 0,217,482 (original class indices, in this order).")
+    @Option(parsing: .unconditional, help: "Keep only these model outputs, e.g. 0,217,482 (original class indices, in this order).")
     var classes: String?
 
     @Option(help: "Input preprocessing: imagenet (RGB, mean/std) or caffe (BGR, 0..255, mean subtraction).")
     var preprocess: PreprocessPreset = .imagenet
 
-    @Option(help: "Input height and width (default: the model's, or 224 when it is dynamic).")
+    @Option(parsing: .unconditional, help: "Input height and width (default: the model's, or 224 when it is dynamic).")
     var size: Int?
 
     @Option(help: "Fitting the picture to the input: none (resize to size x size) or center (resize the shorter side to size*256/224, centre crop).")
@@ -52,7 +52,9 @@ struct ModelOptions: ParsableArguments {
         if let classes {
             _ = try OptionErrors.validating { try OptionErrors.naming(Self.classFlags) { try ModelLoading.parseClasses(classes) } }
         }
-        if let size, size < 1 || size > 4096 { throw LRPError("--size must be between 1 and 4096 (got \(size))") }
+        try OptionRange.path("--model", model)
+        try OptionRange.path("--labels", labels)
+        if let size { try OptionRange.check("--size", size, atLeast: 1, atMost: 4096) }
     }
 
     /// The library's names for the values of these options.
@@ -83,9 +85,10 @@ struct ModelOptions: ParsableArguments {
                 throw LRPError("\(labels) has \(l.names.count) labels but the model has \(modelClasses) classes")
             }
             names = l
-        } else if model == nil || modelClasses == 1000, let bundled = try? ModelLocator.bundled(Self.bundledLabels),
-                  let l = try? ClassLabels.load(bundled), l.names.count == modelClasses {
-            names = l
+        } else if model == nil || modelClasses == 1000, let bundled = try? ModelLocator.bundled(Self.bundledLabels) {
+            // A bundled list that does not parse is a broken installation, not "no names".
+            let l = try ClassLabels.load(bundled)
+            if l.names.count == modelClasses { names = l }
         }
         return Loaded(graph: graph, url: url, labels: names)
     }

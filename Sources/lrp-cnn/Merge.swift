@@ -25,6 +25,7 @@ struct Merge: ParsableCommand {
 
     func validate() throws {
         guard !folders.isEmpty else { throw ValidationError("no shard folders given") }
+        try OptionRange.path("--out", out)
     }
 
     func run() throws {

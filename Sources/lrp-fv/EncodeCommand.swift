@@ -23,6 +23,11 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Output folder (gets one folder per shard).") var out: String
     @OptionGroup var shardOptions: ShardOptions
 
+    func validate() throws {
+        try OptionRange.path("--out", out)
+        try OptionRange.path("--codebook", codebook)
+    }
+
     func run() throws {
         let shard = try shardOptions.resolve() ?? .whole
         let url = URL(fileURLWithPath: codebook)

@@ -18,6 +18,12 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "With a shard: the output folder that gets the shard's folder (scores and manifest).") var out: String?
     @OptionGroup var shardOptions: ShardOptions
 
+    func validate() throws {
+        try OptionRange.path("--model", model)
+        try OptionRange.path("--json", json)
+        try OptionRange.path("--out", out)
+    }
+
     func run() throws {
         let shard = try shardOptions.resolve()
         if shard != nil, out == nil { throw ValidationError("a sharded eval needs --out DIR for the shard's scores") }

@@ -23,6 +23,8 @@ struct MergeCommand: ParsableCommand {
 
     func validate() throws {
         guard !folders.isEmpty else { throw ValidationError("no shard folders given") }
+        try OptionRange.path("--json", json)
+        try OptionRange.path("--out", out)
     }
 
     func run() throws {

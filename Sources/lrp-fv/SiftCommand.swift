@@ -18,26 +18,29 @@ struct SiftCommand: ParsableCommand {
         """)
 
     @Argument(help: "Image (JPEG or PNG).") var image: String
-    @Option(name: .customLong("bin-size"), help: "Spatial bin size in pixels.") var binSize: Int
-    @Option(help: "Sampling step in pixels.") var step: Int
+    @Option(name: .customLong("bin-size"), parsing: .unconditional, help: "Spatial bin size in pixels.") var binSize: Int
+    @Option(parsing: .unconditional, help: "Sampling step in pixels.") var step: Int
     @Flag(help: "Flat window (vl_dsift 'Fast').") var fast = false
-    @Option(name: .customLong("window-size"), help: "Gaussian window std in bins (vl_dsift default 2).") var windowSize: Float = 2
+    @Option(name: .customLong("window-size"), parsing: .unconditional, help: "Gaussian window std in bins (vl_dsift default 2).") var windowSize: Float = 2
     @Flag(name: .customLong("unrounded-grey"), help: "Do not round the grey levels to integers before dividing by 255.") var unroundedGrey = false
-    @Option(name: .customLong("max-descriptors"), help: "Refuse images that would give more descriptors than this (as lrp-fv explain does).") var maxDescriptors: Int = ImageEncoder.maxDescriptors
+    @Option(name: .customLong("max-descriptors"), parsing: .unconditional, help: "Refuse images that would give more descriptors than this (as lrp-fv explain does).") var maxDescriptors: Int = ImageEncoder.maxDescriptors
     @Option(help: "Output .npy for the descriptors (N×128 float32).") var out: String
     @Option(help: "Output .npy for the frames (N×4 float32: x, y 0-based, bin size, norm).") var frames: String?
 
     func validate() throws {
-        guard !out.isEmpty, frames?.isEmpty != true else { throw ValidationError("--out and --frames need file names") }
+        try OptionRange.path("--out", out)
+        try OptionRange.path("--frames", frames)
         if let frames, URL(fileURLWithPath: frames).standardizedFileURL == URL(fileURLWithPath: out).standardizedFileURL {
             throw ValidationError("--out and --frames name the same file \(out)")
         }
-        guard windowSize.isFinite, windowSize > 0 else { throw LRPError("--window-size must be a positive number (got \(windowSize))") }
+        // docs/DESIGN.md §7.6: each numeric option's range, named with its flag
+        try OptionRange.check("--bin-size", binSize, atLeast: 1)
+        try OptionRange.check("--step", step, atLeast: 1)
+        try OptionRange.check("--window-size", windowSize, atLeast: 0, exclusive: true)
+        try OptionRange.check("--max-descriptors", maxDescriptors, atLeast: 1)
     }
 
     func run() throws {
-        guard binSize >= 1, step >= 1 else { throw LRPError("--bin-size and --step must be positive") }
-        guard maxDescriptors >= 1 else { throw LRPError("--max-descriptors must be positive (got \(maxDescriptors))") }
         let url = URL(fileURLWithPath: image)
         let options = DenseSIFTOptions(binSize: binSize, step: step, fast: fast, windowSize: windowSize)
         // counted from the header, before the image is decoded

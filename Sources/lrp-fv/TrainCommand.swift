@@ -23,20 +23,20 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dataset layout: imagenet (<split>/<class>/*.JPEG) or voc.") var layout: DatasetLayout = .imagenet
     @Option(help: "Split to train on.") var split = "train"
     @Option(help: "Output model file (.safetensors).") var out: String
-    @Option(name: .customLong("gmm-k"), help: "GMM components K.") var gmmK = 256
-    @Option(help: "PCA dimensions of the descriptors.") var pca = 80
-    @Option(help: "Dense-SIFT bin sizes in pixels, comma-separated.") var sizes = "4,6,8,10"
-    @Option(help: "Dense-SIFT step in pixels.") var step = 3
-    @Option(help: "Spatial pyramid levels, rows x columns each (3x1 = three horizontal stripes).") var pyramid = "1x1,2x2,3x1"
-    @Option(name: .customLong("svm-c"), help: "SVM regularisation C (primal ½‖w‖² + C Σ loss).") var svmC: Double = 1
+    @Option(name: .customLong("gmm-k"), parsing: .unconditional, help: "GMM components K.") var gmmK = 256
+    @Option(parsing: .unconditional, help: "PCA dimensions of the descriptors.") var pca = 80
+    @Option(parsing: .unconditional, help: "Dense-SIFT bin sizes in pixels, comma-separated.") var sizes = "4,6,8,10"
+    @Option(parsing: .unconditional, help: "Dense-SIFT step in pixels.") var step = 3
+    @Option(parsing: .unconditional, help: "Spatial pyramid levels, rows x columns each (3x1 = three horizontal stripes).") var pyramid = "1x1,2x2,3x1"
+    @Option(name: .customLong("svm-c"), parsing: .unconditional, help: "SVM regularisation C (primal ½‖w‖² + C Σ loss).") var svmC: Double = 1
     @Option(name: .customLong("svm-loss"), help: "SVM loss: hinge or squared-hinge.") var svmLoss: SVMOptions.Loss = .squaredHinge
-    @Option(name: .customLong("svm-epochs"), help: "Maximum SVM epochs.") var svmEpochs = 20
-    @Option(name: .customLong("svm-tolerance"), help: "Stop when the projected-gradient spread is below this.") var svmTolerance: Double = 0.1
-    @Option(name: .customLong("descriptor-sample"), help: "Descriptors sampled for the PCA and the GMM.") var descriptorSample = 300_000
-    @Option(name: .customLong("sample-images"), help: "At most this many images give the descriptor sample.") var sampleImages = 1_000
-    @Option(name: .customLong("gmm-iterations"), help: "Maximum EM iterations.") var gmmIterations = 25
-    @Option(name: .customLong("max-images-per-class"), help: "Use at most this many images per class.") var maxImagesPerClass: Int?
-    @Option(help: "Random seed (sampling, k-means, SVM order).") var seed: UInt64 = 1
+    @Option(name: .customLong("svm-epochs"), parsing: .unconditional, help: "Maximum SVM epochs.") var svmEpochs = 20
+    @Option(name: .customLong("svm-tolerance"), parsing: .unconditional, help: "Stop when the projected-gradient spread is below this.") var svmTolerance: Double = 0.1
+    @Option(name: .customLong("descriptor-sample"), parsing: .unconditional, help: "Descriptors sampled for the PCA and the GMM.") var descriptorSample = 300_000
+    @Option(name: .customLong("sample-images"), parsing: .unconditional, help: "At most this many images give the descriptor sample.") var sampleImages = 1_000
+    @Option(name: .customLong("gmm-iterations"), parsing: .unconditional, help: "Maximum EM iterations.") var gmmIterations = 25
+    @Option(name: .customLong("max-images-per-class"), parsing: .unconditional, help: "Use at most this many images per class.") var maxImagesPerClass: Int?
+    @Option(parsing: .unconditional, help: "Random seed (sampling, k-means, SVM order), 0...18446744073709551615.") var seed = "1"
     @Option(name: .customLong("scratch-dir"), help: "Folder for the float16 training-vector file (default: the temporary folder).") var scratchDir: String?
     @Flag(name: .customLong("in-memory"), help: "Keep the training vectors in memory instead of a scratch file.") var inMemory = false
     @Option(help: "Storage of the SVM weights in the model file: float32 or float16.") var weights: ModelFile.WeightPrecision = .float32
@@ -45,11 +45,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Train the SVMs from 'lrp-fv encode' output folders or shard folders instead of a dataset (needs --codebook).") var features: [String] = []
 
     func validate() throws {
-        guard !out.isEmpty else { throw ValidationError("--out needs a file name") }
-        guard gmmIterations >= 1, svmEpochs >= 1, sampleImages >= 1, descriptorSample >= 1 else {
-            throw LRPError("iteration, epoch and sample counts must be positive")
-        }
-        if let m = maxImagesPerClass, m < 1 { throw LRPError("--max-images-per-class must be positive") }
+        try OptionRange.path("--out", out)
+        try OptionRange.path("--scratch-dir", scratchDir)
+        try OptionRange.path("--codebook", codebook)
         if features.isEmpty {
             guard dataset != nil else { throw ValidationError("missing --dataset (or --features with --codebook)") }
             guard codebook == nil else { throw ValidationError("--codebook goes with --features") }
@@ -57,8 +55,22 @@ struct TrainCommand: ParsableCommand {
             guard dataset == nil, !codebookOnly else { throw ValidationError("--features replaces --dataset and cannot make a codebook") }
             guard codebook != nil else { throw ValidationError("--features needs --codebook FILE") }
         }
-        guard svmTolerance > 0, svmTolerance.isFinite else { throw LRPError("--svm-tolerance must be positive") }
+        // docs/DESIGN.md §7.6: each numeric option's range, named with its flag
+        try OptionRange.check("--gmm-k", gmmK, atLeast: 1, atMost: 4096)
+        try OptionRange.check("--pca", pca, atLeast: 1, atMost: 128)
+        try OptionRange.check("--step", step, atLeast: 1)
+        try OptionRange.check("--svm-c", svmC, atLeast: 0, exclusive: true)
+        try OptionRange.check("--svm-epochs", svmEpochs, atLeast: 1)
+        try OptionRange.check("--svm-tolerance", svmTolerance, atLeast: 0, exclusive: true)
+        try OptionRange.check("--descriptor-sample", descriptorSample, atLeast: 1)
+        try OptionRange.check("--sample-images", sampleImages, atLeast: 1)
+        try OptionRange.check("--gmm-iterations", gmmIterations, atLeast: 1)
+        if let m = maxImagesPerClass { try OptionRange.check("--max-images-per-class", m, atLeast: 1) }
+        guard UInt64(seed) != nil else { throw LRPError("--seed must be an integer between 0 and \(UInt64.max) (got \(seed))") }
     }
+
+    /// `--seed` as a number (kept as text so that a negative value gets the range error).
+    private var seedValue: UInt64 { UInt64(seed) ?? 1 }
 
     func run() throws {
         let outURL = URL(fileURLWithPath: out)
@@ -71,21 +83,19 @@ struct TrainCommand: ParsableCommand {
         options.features.step = step
         options.features.pyramid = try FeatureOptions.parsePyramid(pyramid)
         try options.features.validate()
-        guard gmmK >= 1 && gmmK <= 4096 else { throw LRPError("--gmm-k must be between 1 and 4096, got \(gmmK)") }
-        guard svmC > 0, svmC.isFinite else { throw LRPError("--svm-c must be positive, got \(svmC)") }
         options.pcaDimension = pca
         options.gmm.componentCount = gmmK
         options.gmm.maxIterations = gmmIterations
-        options.gmm.seed = seed
+        options.gmm.seed = seedValue
         options.svm.c = svmC
         options.svm.loss = svmLoss
         options.svm.maxEpochs = svmEpochs
         options.svm.tolerance = svmTolerance
-        options.svm.seed = seed
+        options.svm.seed = seedValue
         options.descriptorSample = descriptorSample
         options.sampleImages = sampleImages
         options.maxImagesPerClass = maxImagesPerClass
-        options.seed = seed
+        options.seed = seedValue
         options.scratchDirectory = inMemory ? nil : URL(fileURLWithPath: scratchDir ?? NSTemporaryDirectory())
 
         let printer = ProgressPrinter()
@@ -102,7 +112,7 @@ struct TrainCommand: ParsableCommand {
             let (book, summary) = try OptionErrors.naming(["PCA dimension": "--pca", "descriptor sample": "--descriptor-sample"]) {
                 try FisherVectorTrainer.fitCodebook(dataset: data, options: options, progress: printer.handler)
             }
-            try Codebook(model: book, seed: seed, maxImagesPerClass: maxImagesPerClass).write(to: outURL)
+            try Codebook(model: book, seed: seedValue, maxImagesPerClass: maxImagesPerClass).write(to: outURL)
             SkipReport.print("skipped images", summary.skippedImages)
             Stderr.line("wrote codebook \(outURL.path) (PCA \(pca), GMM K = \(gmmK)); encode with 'lrp-fv encode --codebook \(out)'")
             return

@@ -2,8 +2,9 @@ import Foundation
 import LRPCore
 import XCTest
 
-/// Runs the built `lrp-cnn` executable as a user would: bad input gives one `error:` line on
-/// stderr, a non-zero exit and no output files; good input gives the documented file set.
+/// Runs the built `lrp-cnn` executable as a user would: a bad option or model gives one `error:`
+/// line on stderr, a non-zero exit and no output files; a bad image gives one `error:` line
+/// naming it and a count line (docs/DESIGN.md §7.5); good input gives the documented file set.
 final class LRPCNNCommandTests: XCTestCase {
     /// A small 10-class model with a final Softmax (Tests/Fixtures/cnn-import, 3x32x32 input).
     let model = fixture("cnn-import/branchy.o13.folded.onnx").path
@@ -23,7 +24,7 @@ final class LRPCNNCommandTests: XCTestCase {
     func testMissingImage() throws {
         let out = work.appendingPathComponent("out")
         let r = try run(["explain", "--model", model, "/nonexistent/cat.jpg", "--out", out.path])
-        assertOneLineError(r, mentions: ["/nonexistent/cat.jpg", "no such file"])
+        assertBatch(r, failed: ["/nonexistent/cat.jpg": "no such file"], count: "explained 0 of 1 image; 1 failed")
         assertNoFiles(out)
     }
 
@@ -34,7 +35,8 @@ final class LRPCNNCommandTests: XCTestCase {
         assertNoFiles(out)
     }
 
-    func testCorruptJPEGLeavesNoOutput() throws {
+    /// A corrupt picture fails alone: the good image before it keeps its complete set.
+    func testCorruptJPEGFailsAlone() throws {
         let good = try Data(contentsOf: fixture("core/photo.jpg"))
         let truncated = work.appendingPathComponent("truncated.jpg")
         try good.prefix(good.count / 2).write(to: truncated)
@@ -47,10 +49,10 @@ final class LRPCNNCommandTests: XCTestCase {
 
         for bad in [truncated, garbledURL, notAnImage] {
             let out = work.appendingPathComponent("out-\(bad.lastPathComponent)")
-            // A good image before the bad one: nothing may be written for it either.
             let r = try run(["explain", "--model", model, fixture("core/photo.jpg").path, bad.path, "--out", out.path])
-            assertOneLineError(r, mentions: [bad.lastPathComponent])
-            assertNoFiles(out)
+            assertBatch(r, failed: [bad.path: "image"], count: "explained 1 of 2 images; 1 failed")
+            XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: out.path)),
+                           Set(["relevance.npy", "heatmap.npy", "heatmap.png", "overlay.png", "json"].map { "photo.\($0)" }))
         }
     }
 
@@ -89,7 +91,7 @@ final class LRPCNNCommandTests: XCTestCase {
             (["--target", "-1"], ["out of range"]),
             (["--cutoff", "-1"], ["--cutoff -1 out of range"]),
             (["--epsilon", "-1"], ["epsilon must be"]),
-            (["--preset", "alpha2beta1", "--alpha", "-1"], ["beta must be >= 0"]),
+            (["--preset", "alpha2beta1", "--alpha", "-1"], ["--alpha must be a finite number >= 1 (got -1.0)"]),
         ]
         for (options, fragments) in cases {
             let out = work.appendingPathComponent("out")
@@ -113,8 +115,10 @@ final class LRPCNNCommandTests: XCTestCase {
         for (blocked, options) in [("photo.overlay.png", [String]()), ("photo.cutoff-3.json", ["--cutoff", "all"])] {
             let out = work.appendingPathComponent("out-\(blocked)")
             try FileManager.default.createDirectory(at: out.appendingPathComponent(blocked), withIntermediateDirectories: true)
-            let r = try run(["explain", "--model", model, fixture("core/photo.jpg").path, "--out", out.path] + options)
-            assertOneLineError(r, mentions: ["cannot write", blocked])
+            let photo = fixture("core/photo.jpg").path
+            let r = try run(["explain", "--model", model, photo, "--out", out.path] + options)
+            assertBatch(r, failed: [photo: "cannot write"], count: "explained 0 of 1 image; 1 failed")
+            XCTAssertTrue(r.stderr.contains(blocked), r.stderr)
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path), [blocked], "files left")
         }
     }
@@ -127,9 +131,9 @@ final class LRPCNNCommandTests: XCTestCase {
         try NPY.write(x, to: withNaN)
         let out = work.appendingPathComponent("out")
         var r = try run(["explain", "--model", model, "--input-npy", wrongShape.path, "--out", out.path])
-        assertOneLineError(r, mentions: ["wrong.npy", "does not match the model input"])
+        assertBatch(r, failed: [wrongShape.path: "does not match the model input"], count: "explained 0 of 1 image; 1 failed")
         r = try run(["explain", "--model", model, "--input-npy", withNaN.path, "--out", out.path])
-        assertOneLineError(r, mentions: ["nan.npy", "not finite"])
+        assertBatch(r, failed: [withNaN.path: "not finite"], count: "explained 0 of 1 image; 1 failed")
         assertNoFiles(out)
     }
 
@@ -169,6 +173,26 @@ final class LRPCNNCommandTests: XCTestCase {
         XCTAssertEqual(Float(sum), relevance.data.reduce(0, +), accuracy: 1e-4 * max(1, abs(Float(sum))))
         XCTAssertNotNil(json["rules"] as? [String: Any])
         XCTAssertNotNil(json["timeSeconds"] as? Double)
+    }
+
+    /// `--outputs` writes only the named files; the JSON lists them. Two batches of one image
+    /// go through the pipeline (decode, explain and write overlap) in input order.
+    func testOutputsPickTheFiles() throws {
+        let out = work.appendingPathComponent("outputs")
+        let second = work.appendingPathComponent("second.jpg")
+        try FileManager.default.copyItem(at: fixture("core/photo.jpg"), to: second)
+        let r = try run(["explain", "--model", model, fixture("core/photo.jpg").path, second.path, "--out", out.path,
+                         "--outputs", "heatmap,json", "--batch", "1", "--preset", "epsilon"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        XCTAssertEqual(names, ["photo.heatmap.npy", "photo.json", "second.heatmap.npy", "second.json"])
+        XCTAssertLessThan(try XCTUnwrap(r.stdout.range(of: "photo.jpg")).lowerBound,
+                          try XCTUnwrap(r.stdout.range(of: "second.jpg")).lowerBound, r.stdout)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("photo.json"))) as? [String: Any])
+        XCTAssertEqual(json["files"] as? [String], ["photo.heatmap.npy", "photo.json"])
+        let bad = try run(["explain", "--model", model, fixture("core/photo.jpg").path, "--out", out.path, "--outputs", "heatmap,svg"])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("svg"), bad.stderr)
     }
 
     func testCutoffSweepWritesOneSetPerK() throws {

@@ -75,13 +75,16 @@ final class LrpFvCLITests: XCTestCase {
         let broken = data.appendingPathComponent("train/vert/broken.jpg").path
         let out = work.appendingPathComponent("out")
 
+        // A bad image fails alone (docs/DESIGN.md §7.5): the good one keeps its complete sets.
         var r = try fv(["explain", "--model", model.path, good, broken, "--out", out.path, "--resolution", "both"])
-        assertOneLineError(r, mentions: ["broken.jpg"])
-        assertNoFiles(out)
+        assertBatch(r, failed: [broken: "image"], count: "explained 1 of 2 images; 1 failed")
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: out.path)),
+                       Set(["bin", "descriptor"].flatMap { v in ["heatmap.npy", "heatmap.png", "overlay.png", "json"].map { "img0.\(v).\($0)" } }))
+        try FileManager.default.removeItem(at: out)
 
         let missing = data.appendingPathComponent("val/vert/missing.png").path
-        r = try fv(["explain", "--model", model.path, good, missing, "--out", out.path])
-        assertOneLineError(r, mentions: ["missing.png", "no such file"])
+        r = try fv(["explain", "--model", model.path, missing, "--out", out.path])
+        assertBatch(r, failed: [missing: "no such file"], count: "explained 0 of 1 image; 1 failed")
         assertNoFiles(out)
 
         r = try fv(["explain", "--model", model.path, good, "--out", out.path, "--target", "giraffe"])

@@ -86,6 +86,45 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The batched pointwise products give exactly the per-sample products, for any column split.
+    func testPointwiseBatchEqualsPerSampleProducts() {
+        var rng = SeededRandom(7)
+        let c = Naive.Conv(inC: 11, inH: 5, inW: 7, outC: 9, kH: 1, kW: 1, sH: 1, sW: 1, pT: 0, pL: 0, pB: 0, pR: 0,
+                           dH: 1, dW: 1, groups: 1)
+        var g = c.geometry
+        let batch = 3, spatial = 35
+        let x = rng.floats(batch * c.inCount), w = rng.floats(c.weightCount), b = rng.floats(c.outC)
+        let dy = rng.floats(batch * c.outCount)
+        var ws = [Float](repeating: 0, count: lrp_pointwise_batch_workspace(&g))
+        var expectedY = [Float](repeating: 0, count: batch * c.outCount)
+        var expectedDx = [Float](repeating: 0, count: batch * c.inCount)
+        var none: [Float] = [0]
+        for n in 0..<batch {
+            var y = [Float](repeating: 0, count: c.outCount), dx = [Float](repeating: 0, count: c.inCount)
+            XCTAssertEqual(lrp_conv_forward(&g, Array(x[n * c.inCount..<(n + 1) * c.inCount]), w, b, &y, 0, Int32(c.outH),
+                                            &none, 0), 0)
+            XCTAssertEqual(lrp_conv_backward_data(&g, w, Array(dy[n * c.outCount..<(n + 1) * c.outCount]), &dx, 0,
+                                                  Int32(c.inC), &none, 0), 0)
+            expectedY.replaceSubrange(n * c.outCount..<(n + 1) * c.outCount, with: y)
+            expectedDx.replaceSubrange(n * c.inCount..<(n + 1) * c.inCount, with: dx)
+        }
+        for cut in [0, 1, 34, 35, 50, batch * spatial] {
+            var y = [Float](repeating: .nan, count: batch * c.outCount), dx = [Float](repeating: .nan, count: batch * c.inCount)
+            for (lo, hi) in [(0, cut), (cut, batch * spatial)] {
+                XCTAssertEqual(lrp_pointwise_forward_batch(&g, x, Int32(batch), w, b, &y, Int32(lo), Int32(hi), &ws, ws.count), 0)
+                XCTAssertEqual(lrp_pointwise_backward_batch(&g, w, dy, Int32(batch), &dx, Int32(lo), Int32(hi), &ws, ws.count), 0)
+            }
+            // same summation order: equal up to the GEMM kernel's handling of edge columns
+            assertClose(y, expectedY, "forward, split at \(cut)")
+            assertClose(dx, expectedDx, "transposed, split at \(cut)")
+        }
+        var strided = Naive.Conv(inC: 4, inH: 6, inW: 6, outC: 3, kH: 1, kW: 1, sH: 2, sW: 2, pT: 0, pL: 0, pB: 0, pR: 0,
+                                 dH: 1, dW: 1, groups: 1).geometry
+        var y = [Float](repeating: 0, count: 27)
+        XCTAssertEqual(lrp_pointwise_forward_batch(&strided, x, 1, w, nil, &y, 0, 9, &ws, ws.count), LRP_E_ARGUMENT.rawValue)
+        XCTAssertEqual(lrp_pointwise_forward_batch(&g, x, Int32(batch), w, nil, &y, 0, 35, &ws, 10), LRP_E_NOMEM.rawValue)
+    }
+
     func testConvRejectsBadArguments() {
         var g = Self.convCases[3].1.geometry
         g.groups = 3  // 8 channels not divisible by 3

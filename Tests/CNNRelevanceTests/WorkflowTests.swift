@@ -33,6 +33,18 @@ final class WorkflowTests: XCTestCase {
         assertLRPError(["cannot read"]) { _ = try ClassLabels.load(URL(fileURLWithPath: "/nonexistent/labels.txt")) }
     }
 
+    /// The bundled ImageNet list must pass the strict parser (one name per class, no duplicates
+    /// even case-insensitively): the tools refuse a list that does not, so a clash here would
+    /// leave every bundled-model output without class names.
+    func testBundledImageNetLabelsParse() throws {
+        let url = fixtureURL("../../Models/imagenet_classes.txt")
+        let labels = try ClassLabels.load(url)
+        XCTAssertEqual(labels.names.count, 1000)
+        XCTAssertEqual(try labels.index(of: "cardigan"), 474)
+        XCTAssertEqual(try labels.index(of: "Cardigan Welsh corgi"), 264)
+        XCTAssertEqual(labels.name(497), "church")
+    }
+
     func testTargetChoiceParsingAndResolution() throws {
         XCTAssertEqual(TargetChoice(parsing: "auto"), .auto)
         XCTAssertEqual(TargetChoice(parsing: " 17 "), .index(17))

@@ -82,4 +82,56 @@ extension ModelFileTests {
         file.metadata["gmm_k"] = "9223372036854775807"
         assertDecodeError(file, "gmm.means")
     }
+
+    /// Every tensor is checked finite at load; the error names the tensor (NaN in the SVM or PCA
+    /// gave exit-0 NaN maps before). F16 weights are checked after conversion (65504 < ∞ = 0x7C00).
+    func testNonFiniteTensorsAreErrorsNamingTheTensor() throws {
+        let good = try encodedModel()
+        for name in ["pca.mean", "pca.projection", "pca.variances", "gmm.means", "gmm.variances", "gmm.priors",
+                     "svm.weights", "svm.biases"] {
+            for bad: Float in [.nan, .infinity, -.infinity] {
+                var file = good
+                let t = good.tensors[name]!
+                var v = t.floats()
+                v[v.count - 1] = bad
+                file.tensors[name] = .init(shape: t.shape, floats: v)
+                assertDecodeError(file, "tensor \(name): element \(v.count - 1) is \(bad), not a finite number")
+            }
+        }
+        var half = good
+        let w = good.tensors["svm.weights"]!
+        var hv = w.floats()
+        hv[1] = .infinity
+        half.tensors["svm.weights"] = .init(shape: w.shape, halfFrom: hv)
+        assertDecodeError(half, "tensor svm.weights: element 1 is inf")
+        file(good, metadata: "magnif", "nan", "metadata magnif is not a finite number")
+        file(good, metadata: "contrast_threshold", "inf", "metadata contrast_threshold is not a finite number")
+    }
+
+    private func file(_ good: SafeTensors, metadata key: String, _ value: String, _ expected: String, line: UInt = #line) {
+        var f = good
+        f.metadata[key] = value
+        assertDecodeError(f, expected, line: line)
+    }
+
+    /// GMM priors positive and summing to 1 within `ModelFile.priorSumTolerance`, variances
+    /// positive (all-zero priors gave all-zero maps and exit 0).
+    func testGMMPriorsAndVariances() throws {
+        let good = try encodedModel() // priors [0.25, 0.75]
+        func with(_ name: String, _ values: [Float]) -> SafeTensors {
+            var f = good
+            f.tensors[name] = .init(shape: good.tensors[name]!.shape, floats: values)
+            return f
+        }
+        assertDecodeError(with("gmm.priors", [0, 0]), "tensor gmm.priors: element 0 is 0.0; priors must be positive")
+        assertDecodeError(with("gmm.priors", [0.5, -0.5]), "tensor gmm.priors: element 1 is -0.5")
+        assertDecodeError(with("gmm.priors", [0.25, 0.5]), "tensor gmm.priors: sums to 0.75, expected 1")
+        assertDecodeError(with("gmm.priors", [0.25, 0.7502]), "sums to")
+        XCTAssertNoThrow(try ModelFile.decode(with("gmm.priors", [0.25, 0.75005])), "within the tolerance")
+        var v = good.tensors["gmm.variances"]!.floats()
+        v[4] = 0
+        assertDecodeError(with("gmm.variances", v), "tensor gmm.variances: element 4 is 0.0; variances must be positive")
+        v[4] = -1
+        assertDecodeError(with("gmm.variances", v), "element 4 is -1.0")
+    }
 }

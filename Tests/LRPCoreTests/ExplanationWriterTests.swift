@@ -50,4 +50,21 @@ final class ExplanationWriterTests: XCTestCase {
         ExplanationWriter.remove(written)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
     }
+
+    /// `outputs` picks the files of each set, in the usual order.
+    func testOutputsSelectTheFiles() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let outputs = try ExplanationOutputs(parsing: "json, overlay,relevance")
+        XCTAssertEqual(outputs.suffixes, ["relevance.npy", "overlay.png", "json"])
+        let written = try ExplanationWriter(outputs: outputs).write(sets(dir, variants: ["a"]))
+        XCTAssertEqual(written.map(\.lastPathComponent), ["cat.a.relevance.npy", "cat.a.overlay.png", "cat.a.json"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(),
+                       written.map(\.lastPathComponent).sorted())
+        XCTAssertEqual(try ExplanationOutputs(parsing: "relevance,heatmap,png,overlay,json"), .all)
+        XCTAssertThrowsError(try ExplanationOutputs(parsing: "heatmap,pdf")) { error in
+            XCTAssertTrue(error.userMessage.contains("pdf"), error.userMessage)
+        }
+        XCTAssertThrowsError(try ExplanationOutputs(parsing: ""))
+    }
 }

@@ -72,10 +72,11 @@ final class MappingLayer: EngineLayer, @unchecked Sendable {
     var outPerGroup: Int { Int(geometry.outChannels / geometry.groups) }
     var weightsPerGroup: Int { weight.count / groups }
 
-    /// Geometry of the stacked `[w+; w-]` convolution (twice the output channels per group).
-    var stackedGeometry: LrpConvGeometry {
+    /// Geometry of a convolution with `parts` weight tensors stacked per group (`parts` times the
+    /// output channels per group), e.g. `[w⁺; w⁻]`.
+    func stackedGeometry(parts: Int) -> LrpConvGeometry {
         var g = geometry
-        g.outChannels *= 2
+        g.outChannels *= Int32(parts)
         return g
     }
 
@@ -86,13 +87,26 @@ final class MappingLayer: EngineLayer, @unchecked Sendable {
         return out
     }
 
-    /// Stacks two weight tensors per group: `[a_g; b_g]` for every group g.
-    func stacked(_ a: FloatBuffer, _ b: FloatBuffer) -> FloatBuffer {
-        let per = weightsPerGroup
-        let out = FloatBuffer(count: 2 * weight.count)
+    /// Stacks weight tensors per group: `[a_g; b_g; …]` for every group g.
+    func stacked(_ parts: [FloatBuffer]) -> FloatBuffer {
+        let per = weightsPerGroup, k = parts.count
+        let out = FloatBuffer(count: k * weight.count)
         for g in 0..<groups {
-            (out.pointer + 2 * g * per).update(from: a.pointer + g * per, count: per)
-            (out.pointer + (2 * g + 1) * per).update(from: b.pointer + g * per, count: per)
+            for (j, p) in parts.enumerated() {
+                (out.pointer + (k * g + j) * per).update(from: p.pointer + g * per, count: per)
+            }
+        }
+        return out
+    }
+
+    /// Stacks per-output-channel vectors (biases) per group, as `stacked` stacks the weights.
+    func stackedBias(_ parts: [FloatBuffer]) -> FloatBuffer {
+        let per = outPerGroup, k = parts.count
+        let out = FloatBuffer(count: k * Int(geometry.outChannels))
+        for g in 0..<groups {
+            for (j, p) in parts.enumerated() {
+                (out.pointer + (k * g + j) * per).update(from: p.pointer + g * per, count: per)
+            }
         }
         return out
     }
@@ -128,9 +142,27 @@ final class MappingLayer: EngineLayer, @unchecked Sendable {
             return
         }
         var gg = g
+        let width = Int(g.outWidth), outSpatial = Int(g.outHeight * g.outWidth)
+        if Self.batchesColumns(g, batch: batch) {
+            // one GEMM over the columns of all samples, split over the workers
+            ctx.workspace.reserve(lrp_pointwise_batch_workspace(&gg))
+            WorkSplit.run(batch: 1, extent: batch * outSpatial, serial: ctx.serial) { _, columns, slot in
+                var geo = g
+                let (ws, wsCount) = ctx.workspace.pointer(slot)
+                for k in inputs.indices {
+                    status.check(lrp_pointwise_forward_batch(&geo, inputs[k].pointer, Int32(batch), weights[k].pointer,
+                                                             biases?[k]?.pointer, outputs[k].pointer,
+                                                             Int32(columns.lowerBound), Int32(columns.upperBound), ws, wsCount))
+                }
+            }
+            try status.throwIfFailed("forward of \(name)")
+            if let then = then {
+                WorkSplit.run(batch: batch, extent: outSpatial, serial: ctx.serial) { n, sp, _ in then(n, sp) }
+            }
+            return
+        }
         let wsFloats = lrp_conv_forward_workspace(&gg)
         ctx.workspace.reserve(wsFloats)
-        let width = Int(g.outWidth), outSpatial = Int(g.outHeight * g.outWidth)
         if Self.splitsChannels(g, batch: batch) {
             // small maps: split the weights (output channels), then run `then` per sample
             WorkSplit.run(batch: batch, extent: Int(g.outChannels), serial: ctx.serial) { n, channels, slot in
@@ -168,9 +200,20 @@ final class MappingLayer: EngineLayer, @unchecked Sendable {
     static func splitsChannels(_ g: LrpConvGeometry, batch: Int) -> Bool {
         guard WorkSplit.parts(batch: batch, extent: Int(g.outHeight)) > 1 else { return false }
         let depthwise = g.inChannels == g.groups
-        let pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1
+        return (depthwise || isPointwise(g)) && g.outHeight * g.outWidth <= 256
+    }
+
+    /// 1×1, stride 1, unpadded: the input already is the GEMM's right-hand matrix.
+    static func isPointwise(_ g: LrpConvGeometry) -> Bool {
+        g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1
             && g.padTop == 0 && g.padLeft == 0 && g.inHeight == g.outHeight && g.inWidth == g.outWidth
-        return (depthwise || pointwise) && g.outHeight * g.outWidth <= 256
+    }
+
+    /// Whether a pointwise convolution on a small map runs as one GEMM over the whole batch
+    /// (`lrp_pointwise_forward_batch`, `lrp_pointwise_backward_batch`): one sample's product is
+    /// so skinny (49 or 196 columns) that packing the weights for it costs as much as the product.
+    static func batchesColumns(_ g: LrpConvGeometry, batch: Int) -> Bool {
+        batch > 1 && g.groups == 1 && isPointwise(g) && g.outHeight * g.outWidth <= 256
     }
 
     /// `dxs[k] = convᵀ(dys[k], weights[k])` (the gradient of the convolution with respect to its
@@ -198,9 +241,28 @@ final class MappingLayer: EngineLayer, @unchecked Sendable {
             return
         }
         var gg = g
+        let spatial = input.spatial
+        if Self.batchesColumns(g, batch: batch) {
+            ctx.workspace.reserve(lrp_pointwise_batch_workspace(&gg))
+            WorkSplit.run(batch: 1, extent: batch * spatial, serial: ctx.serial) { _, columns, slot in
+                var geo = g
+                let (ws, wsCount) = ctx.workspace.pointer(slot)
+                for k in weights.indices {
+                    status.check(lrp_pointwise_backward_batch(&geo, weights[k].pointer, dys[k].pointer, Int32(batch),
+                                                              dxs[k].pointer, Int32(columns.lowerBound),
+                                                              Int32(columns.upperBound), ws, wsCount))
+                }
+            }
+            try status.throwIfFailed("relevance of \(name)")
+            if let then = then {
+                WorkSplit.run(batch: batch, extent: Int(g.inChannels), serial: ctx.serial) { n, channels, _ in
+                    then((n * inCount + channels.lowerBound * spatial)..<(n * inCount + channels.upperBound * spatial))
+                }
+            }
+            return
+        }
         let wsFloats = lrp_conv_backward_workspace(&gg)
         ctx.workspace.reserve(wsFloats)
-        let spatial = input.spatial
         WorkSplit.run(batch: batch, extent: Int(g.inChannels), serial: ctx.serial) { n, channels, slot in
             var geo = g
             let (ws, wsCount) = ctx.workspace.pointer(slot)

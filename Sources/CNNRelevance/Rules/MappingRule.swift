@@ -56,9 +56,12 @@ final class SavedProducts: @unchecked Sendable {
     let positive: FloatBuffer
     /// Stacked products of the input's negative part, nil when the input has no negative values.
     let negative: FloatBuffer?
-    init(positive: FloatBuffer, negative: FloatBuffer?) {
+    /// Channels per group of both buffers (per sample `[groups][groupChannels][spatial]`).
+    let groupChannels: Int
+    init(positive: FloatBuffer, negative: FloatBuffer?, groupChannels: Int) {
         self.positive = positive
         self.negative = negative
+        self.groupChannels = groupChannels
     }
 }
 

@@ -19,6 +19,25 @@ public final class BatchScoring {
         return (0..<inputs.count).map { Array(logits.data[$0 * k..<($0 + 1) * k]) }
     }
 
+    /// Logits of each sample of `sources` (`predict`), in batches, given to `onRow` in order. A
+    /// source that fails (unreadable, wrong shape, non-finite logits) goes to `onFailure` and the
+    /// others are still scored unless the handler throws (docs/DESIGN.md §7.5).
+    public func logits(_ sources: [InputSource], preprocessing: Preprocessing, batchSize: Int,
+                       onFailure: ItemFailureHandler, onRow: (PreparedInput, [Float]) throws -> Void) throws {
+        guard batchSize >= 1 else { throw LRPError("batch size must be at least 1, got \(batchSize)") }
+        for start in stride(from: 0, to: sources.count, by: batchSize) {
+            let part = Array(sources[start..<min(sources.count, start + batchSize)])
+            try PerSampleBatches.prepare(part, graph: graph, preprocessing: preprocessing, onFailure: onFailure) { inputs in
+                for sub in stride(from: 0, to: inputs.count, by: batchSize) {
+                    let batch = Array(inputs[sub..<min(inputs.count, sub + batchSize)])
+                    for (done, rows) in try PerSampleBatches.compute(batch, onFailure: onFailure, logits) {
+                        for (input, row) in zip(done, rows) { try onRow(input, row) }
+                    }
+                }
+            }
+        }
+    }
+
     /// Logits of many pictures (a dataset): unreadable pictures are skipped, giving nil and one
     /// line in `failures`. Progress is reported per batch as stage "forward".
     public func logits(images: [URL], preprocessing: Preprocessing, batchSize: Int,
@@ -28,12 +47,12 @@ public final class BatchScoring {
         var failures: [String] = []
         for start in stride(from: 0, to: images.count, by: batchSize) {
             let range = start..<min(images.count, start + batchSize)
-            let slots = ResultSlots<PreparedInput>(count: range.count)
+            let slots = ParallelSlots<Result<PreparedInput, Error>>(count: range.count)
             Parallel.forEach(range.count) { i in
                 slots.set(i, Result { try InputPreparation.image(images[range.lowerBound + i], graph: graph, preprocessing: preprocessing) })
             }
             var ok: [(Int, PreparedInput)] = []
-            for (i, r) in slots.results().enumerated() {
+            for (i, r) in slots.all().enumerated() {
                 switch r {
                 case .success(let p)?: ok.append((range.lowerBound + i, p))
                 case .failure(let e)?: failures.append(e.userMessage)

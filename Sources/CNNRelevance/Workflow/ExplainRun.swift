@@ -16,9 +16,12 @@ public struct ExplainSettings: Sendable {
     public var outputDirectory: URL
     /// Shown in the JSON summary (the model path).
     public var modelName: String
+    /// The files written per image and cut-off (default: all five).
+    public var outputs: ExplanationOutputs
 
     public init(plan: RulePlan, cutoffs: [Int], isSweep: Bool, target: TargetChoice, labels: ClassLabels?,
-                preprocessing: Preprocessing, colormap: Colormap, batchSize: Int, outputDirectory: URL, modelName: String) {
+                preprocessing: Preprocessing, colormap: Colormap, batchSize: Int, outputDirectory: URL, modelName: String,
+                outputs: ExplanationOutputs = .all) {
         self.plan = plan
         self.cutoffs = cutoffs
         self.isSweep = isSweep
@@ -29,6 +32,7 @@ public struct ExplainSettings: Sendable {
         self.batchSize = batchSize
         self.outputDirectory = outputDirectory
         self.modelName = modelName
+        self.outputs = outputs
     }
 }
 
@@ -44,8 +48,8 @@ public struct ExplainedSample: Sendable {
 }
 
 /// Runs `explain` over many inputs in batches: the forward pass is shared by the batch and by
-/// all cut-offs of a sweep. Every input is read and checked before anything is written, and
-/// each sample's files are written only once all its explanations are computed.
+/// all cut-offs of a sweep. Each sample's files are written only once all its explanations are
+/// computed; a bad input fails alone (docs/DESIGN.md §7.5).
 public final class ExplainRun {
     public let graph: Graph
     public let settings: ExplainSettings
@@ -67,49 +71,30 @@ public final class ExplainRun {
         self.explainer = try Explainer(graph: graph, plan: settings.plan)
     }
 
-    /// Explains every source; `onSample` is called after each sample's files are written.
-    public func run(_ sources: [InputSource], onSample: (ExplainedSample) throws -> Void) throws {
+    /// Explains every source; `onSample` is called after each sample's files are written, in
+    /// input order. Decoding, explaining and writing overlap (`ExplainPipeline.swift`). A source
+    /// that fails (unreadable, wrong shape, a non-finite result, a failed write) goes to
+    /// `onFailure`, in its place in the input order, and the run goes on with the others unless
+    /// the handler throws (docs/DESIGN.md §7.5); each sample's output is all its sets or nothing.
+    public func run(_ sources: [InputSource], onFailure: ItemFailureHandler = stopAtFirstFailure,
+                    onSample: (ExplainedSample) throws -> Void) throws {
         guard !sources.isEmpty else { throw LRPError("no input images given") }
-        // Pass 1: read and check every input (a corrupt file stops the run before any output).
-        // Inputs are kept when they fit in memory, otherwise read again per batch.
-        let perSampleBytes = graph.inputShape.reduce(1, *) * 4 * 2
-        var kept: [[PreparedInput]] = []
-        var keep = true, keptBytes = 0
-        for chunk in stride(from: 0, to: sources.count, by: settings.batchSize) {
-            let part = Array(sources[chunk..<min(sources.count, chunk + settings.batchSize)])
-            let prepared = try InputPreparation.prepare(part, graph: graph, preprocessing: settings.preprocessing)
-            keptBytes += prepared.count * perSampleBytes
-            if keptBytes > 512 << 20 { keep = false; kept = [] }
-            if keep { kept.append(prepared) }
-        }
-        let samples: [[PreparedInput]]
-        if keep {
-            samples = kept
-        } else {
-            samples = []
-        }
-
-        var taken = Set<String>()
-        var batchIndex = 0
-        for chunk in stride(from: 0, to: sources.count, by: settings.batchSize) {
-            let inputs: [PreparedInput]
-            if keep {
-                inputs = samples[batchIndex]
-            } else {
-                let part = Array(sources[chunk..<min(sources.count, chunk + settings.batchSize)])
-                inputs = try InputPreparation.prepare(part, graph: graph, preprocessing: settings.preprocessing)
-            }
-            batchIndex += 1
-            // An .npy file may hold more samples than a batch; split it further.
-            for sub in stride(from: 0, to: inputs.count, by: settings.batchSize) {
-                let batch = Array(inputs[sub..<min(inputs.count, sub + settings.batchSize)])
-                try explainBatch(batch, taken: &taken, onSample: onSample)
-            }
-        }
+        try runPipelined(sources, onFailure: onFailure, onSample: onSample)
     }
 
-    private func explainBatch(_ inputs: [PreparedInput], taken: inout Set<String>,
-                              onSample: (ExplainedSample) throws -> Void) throws {
+    /// One batch after the forward and relevance passes, ready to be written.
+    struct ComputedBatch: @unchecked Sendable {
+        var inputs: [PreparedInput]
+        var rows: [ArraySlice<Float>]
+        var targets: [Int]
+        var relevances: [NDArray]
+        var classes: Int
+        /// Forward + relevance time per sample.
+        var seconds: Double
+    }
+
+    /// The forward pass and every cut-off's relevance of one batch.
+    func compute(_ inputs: [PreparedInput]) throws -> ComputedBatch {
         let start = Date()
         let pass = try explainer.forward(InputPreparation.batch(inputs, graph: graph))
         let classes = pass.logits.shape.last ?? 0
@@ -117,38 +102,54 @@ public final class ExplainRun {
         let targets = rows.map { row in fixedTarget ?? Ranking.top(row, k: 1, graph: graph, labels: nil)[0].outputIndex }
         let relevances = try explainer.explain(pass, targets: targets, cutoffs: settings.cutoffs)
         let seconds = Date().timeIntervalSince(start) / Double(inputs.count)
+        return ComputedBatch(inputs: inputs, rows: rows, targets: targets, relevances: relevances, classes: classes,
+                             seconds: seconds)
+    }
 
+    /// Renders and writes a computed batch, each sample's sets all or nothing: a sample that
+    /// fails leaves no file and does not stop the others. `stems` are the samples' file stems,
+    /// in order; the outcomes come back in the same order.
+    func write(_ b: ComputedBatch, stems: [String]) -> [(source: URL, outcome: Result<ExplainedSample, Error>)] {
         let per = graph.inputShape.reduce(1, *)
         let (c, h, w) = (graph.inputShape[0], graph.inputShape[1], graph.inputShape[2])
-        for (n, input) in inputs.enumerated() {
-            let stem = Self.stem(for: input, taken: &taken)
-            let ranking = Ranking.top(rows[n], k: 5, graph: graph, labels: settings.labels)
-            let all = Ranking.top(rows[n], k: classes, graph: graph, labels: settings.labels)
-            guard let target = all.first(where: { $0.outputIndex == targets[n] }) else {
-                throw LRPError("internal: target \(targets[n]) not among the outputs")
+        let plane = h * w
+        return b.inputs.enumerated().map { n, input in (input.source, Result { () throws -> ExplainedSample in
+            let stem = stems[n]
+            let ranking = Ranking.top(b.rows[n], k: 5, graph: graph, labels: settings.labels)
+            let all = Ranking.top(b.rows[n], k: b.classes, graph: graph, labels: settings.labels)
+            guard let target = all.first(where: { $0.outputIndex == b.targets[n] }) else {
+                throw LRPError("internal: target \(b.targets[n]) not among the outputs")
             }
             var sets: [ExplanationSet] = []
             var sums: [Float] = []
             for (k, cutoff) in settings.cutoffs.enumerated() {
-                let r = relevances[k]
-                guard r.count == inputs.count * per else { throw LRPError("internal: relevance of unexpected size") }
+                let r = b.relevances[k]
+                guard r.count == b.inputs.count * per else { throw LRPError("internal: relevance of unexpected size") }
                 let rel = NDArray(shape: [c, h, w], data: Array(r.data[n * per..<(n + 1) * per]))
-                var map = [Float](repeating: 0, count: h * w)
-                for ch in 0..<c { for i in 0..<(h * w) { map[i] += rel.data[ch * h * w + i] } }
+                var map = [Float](repeating: 0, count: plane)
+                rel.data.withUnsafeBufferPointer { src in
+                    map.withUnsafeMutableBufferPointer { dst in
+                        for ch in 0..<c { for i in 0..<plane { dst[i] += src[ch * plane + i] } }
+                    }
+                }
                 let sum = rel.data.reduce(0, +)
                 sums.append(sum)
                 let files = ExplanationFiles(directory: settings.outputDirectory, stem: stem,
                                              variant: settings.isSweep ? "cutoff-\(cutoff)" : nil)
                 let summary = self.summary(input, ranking: ranking, target: target, relevanceSum: sum, cutoff: cutoff,
-                                           seconds: seconds, batch: inputs.count, stem: stem, files: files)
+                                           seconds: b.seconds, batch: b.inputs.count, stem: stem, files: files)
                 sets.append(ExplanationSet(files: files, heatmap: NDArray(shape: [h, w], data: map), relevance: rel,
                                            picture: input.picture, summary: summary))
             }
             // A sample's output is all its sets or nothing (earlier samples stay complete).
-            let written = try ExplanationWriter(colormap: settings.colormap).write(sets)
-            try onSample(ExplainedSample(source: input.source, sampleIndex: input.sampleIndex, stem: stem, target: target,
-                                     relevanceSums: sums, files: written))
-        }
+            let written = try ExplanationWriter(colormap: settings.colormap, outputs: settings.outputs).write(sets)
+            return ExplainedSample(source: input.source, sampleIndex: input.sampleIndex, stem: stem, target: target,
+                                   relevanceSums: sums, files: written)
+        }) }
+    }
+
+    static func stems(for inputs: [PreparedInput], taken: inout Set<String>) -> [String] {
+        inputs.map { stem(for: $0, taken: &taken) }
     }
 
     private static func stem(for input: PreparedInput, taken: inout Set<String>) -> String {
@@ -184,7 +185,7 @@ public final class ExplainRun {
             "timeNote": "forward + relevance of the batch divided by its size (all cut-offs of a sweep together)",
             "batchSize": batch,
             "outputSoftmaxRemoved": graph.removedOutputSoftmax,
-            "files": ["relevance.npy", "heatmap.npy", "heatmap.png", "overlay.png", "json"].map { files.url($0).lastPathComponent },
+            "files": settings.outputs.suffixes.map { files.url($0).lastPathComponent },
         ]
         if let classes = graph.outputClasses { s["classes"] = classes }
         return s

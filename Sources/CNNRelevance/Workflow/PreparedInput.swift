@@ -87,7 +87,13 @@ public enum InputPreparation {
 
     /// Prepares several sources on all cores; the first failure (in source order) is thrown.
     public static func prepare(_ sources: [InputSource], graph: Graph, preprocessing: Preprocessing) throws -> [PreparedInput] {
-        let results = ResultSlots<[PreparedInput]>(count: sources.count)
+        try prepareEach(sources, graph: graph, preprocessing: preprocessing).flatMap { try $0.get() }
+    }
+
+    /// Prepares several sources on all cores; one result per source, in order.
+    public static func prepareEach(_ sources: [InputSource], graph: Graph,
+                                   preprocessing: Preprocessing) -> [Result<[PreparedInput], Error>] {
+        let results = ParallelSlots<Result<[PreparedInput], Error>>(count: sources.count)
         Parallel.forEach(sources.count) { i in
             results.set(i, Result {
                 switch sources[i] {
@@ -96,28 +102,6 @@ public enum InputPreparation {
                 }
             })
         }
-        return try results.values().flatMap { $0 }
+        return results.all().map { $0 ?? .failure(LRPError("internal: a parallel task did not finish")) }
     }
-}
-
-/// Results written by parallel workers, one slot each.
-final class ResultSlots<T>: @unchecked Sendable {
-    private var slots: [Result<T, Error>?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ r: Result<T, Error>) {
-        lock.lock(); slots[i] = r; lock.unlock()
-    }
-
-    /// All values in order; throws the first error.
-    func values() throws -> [T] {
-        try slots.map { slot in
-            guard let slot else { throw LRPError("internal: a parallel task did not finish") }
-            return try slot.get()
-        }
-    }
-
-    func results() -> [Result<T, Error>?] { slots }
 }

@@ -70,7 +70,7 @@ public final class FaithfulnessRun {
         let start = Date()
         let cpuStart = CPUClock.process()
         // read every image with both pipelines first (and check its size against the grid)
-        let checks = Slots<Void>(count: images.count)
+        let checks = ParallelSlots<Result<Void, Error>>(count: images.count)
         Parallel.forEach(images.count) { i in
             checks.set(i, Result {
                 try self.cnn?.check(images[i].url)

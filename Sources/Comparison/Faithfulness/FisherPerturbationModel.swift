@@ -30,7 +30,7 @@ public final class FisherPerturbationModel: PerturbationModel {
                        settings: PerturbationSettings) throws -> [[Double]] {
         let start = Date()
         let f0 = Double(base.scores()[target])
-        let slots = Slots<[Double]>(count: requests.count)
+        let slots = ParallelSlots<Result<[Double], Error>>(count: requests.count)
         let (w, h, c) = (space.width, space.height, space.channels)
         Parallel.forEach(requests.count) { r in
             slots.set(r, Result {
@@ -56,19 +56,5 @@ public final class FisherPerturbationModel: PerturbationModel {
         lock.lock()
         rescorings += n; recomputed += r; changed += c; coreSeconds += seconds
         lock.unlock()
-    }
-}
-
-/// One result slot per parallel task.
-final class Slots<T>: @unchecked Sendable {
-    private var slots: [Result<T, Error>?]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ r: Result<T, Error>) { lock.lock(); slots[i] = r; lock.unlock() }
-    func values() throws -> [T] {
-        try slots.map { s in
-            guard let s else { throw LRPError("internal: a parallel task did not finish") }
-            return try s.get()
-        }
     }
 }

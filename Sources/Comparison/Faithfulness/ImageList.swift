@@ -51,7 +51,7 @@ public enum ImageList {
 
     /// Decodes every image once (in parallel); the first that cannot be read is an error naming it.
     public static func checkDecodable(_ entries: [Entry]) throws {
-        let slots = Slots<Void>(count: entries.count)
+        let slots = ParallelSlots<Result<Void, Error>>(count: entries.count)
         Parallel.forEach(entries.count) { i in
             slots.set(i, Result { _ = try ImageEncoder.loadImage(entries[i].url) })
         }

@@ -31,12 +31,12 @@ public enum Figure1Renderer {
         // The four maps on the photo's display grid, in parallel.
         let sources: [(NDArray, GridPlacement)] = [(cnnHigh, e.cnn.placement), (cnnLow, e.cnn.placement),
                                                     (fvBin, e.fv.placement), (fvDescriptor, e.fv.placement)]
-        let slots = FigureSlots<NDArray>(count: sources.count)
+        let slots = ParallelSlots<NDArray>(count: sources.count)
         Parallel.forEach(sources.count) { i in
             slots.set(i, PhotoMap.resample(sources[i].0, placement: sources[i].1, photoWidth: e.photoWidth,
                                            photoHeight: e.photoHeight, width: dw, height: dh))
         }
-        let display = slots.values
+        let display = slots.all().map { $0! }
         let photoBytes = photo.rgb().bytes()
 
         let text = captions(e, pair: pair, lowCutoff: lowCutoff, match: match, cutoffFromOption: cutoffFromOption)
@@ -245,13 +245,4 @@ public enum Figure1Renderer {
         return ["gridWidth": p.width, "gridHeight": p.height, "photoPixelsPerGridPixelX": p.scaleX,
                 "photoPixelsPerGridPixelY": p.scaleY, "photoRect": [r.x, r.y, r.width, r.height]]
     }
-}
-
-/// Results of parallel workers, one slot each (values only; the work cannot fail).
-final class FigureSlots<T>: @unchecked Sendable {
-    private var slots: [T?]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: T) { lock.lock(); slots[i] = v; lock.unlock() }
-    var values: [T] { slots.map { $0! } }
 }

@@ -74,7 +74,7 @@ public final class ReportRun: @unchecked Sendable {
             let cnnCount = jobs.count
             jobs.append(("bin", "SIFT bin (no cut-off)", "\(dir)/fv-bin.png", bin, e.fv.placement))
             jobs.append(("descriptor", "descriptor", "\(dir)/fv-descriptor.png", descriptor, e.fv.placement))
-            let written = Slots<Void>(count: jobs.count)
+            let written = ParallelSlots<Result<Void, Error>>(count: jobs.count)
             Parallel.forEach(jobs.count) { i in
                 let j = jobs[i]
                 written.set(i, Result {

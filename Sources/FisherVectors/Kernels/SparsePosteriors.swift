@@ -90,7 +90,7 @@ extension GMMKernels {
         if count == 0 { return (SparsePosteriors(count: 0, clusters: k, rowStart: [0], components: [], values: []), 0) }
         BLASThreads.apply()
         let workers = max(1, min(threads, (count + 255) / 256))
-        let parts = ResultSlots<(SparsePosteriors, Double)>(count: workers)
+        let parts = ParallelSlots<(SparsePosteriors, Double)>(count: workers)
         let status = StatusCollector()
         data.withUnsafeBufferPointer { xp in
             let xb = xp.baseAddress!

@@ -78,7 +78,7 @@ public enum ModelFile {
             return v
         }
         func float(_ key: String) throws -> Float {
-            guard let v = Float(try value(key)) else { throw LRPError("metadata \(key) is not a number") }
+            guard let v = Float(try value(key)), v.isFinite else { throw LRPError("metadata \(key) is not a finite number") }
             return v
         }
         var features = FeatureOptions()
@@ -91,7 +91,9 @@ public enum ModelFile {
         }
         features.magnif = try float("magnif")
         features.windowSize = try float("window_size")
-        guard let threshold = Double(try value("contrast_threshold")) else { throw LRPError("metadata contrast_threshold is not a number") }
+        guard let threshold = Double(try value("contrast_threshold")), threshold.isFinite else {
+            throw LRPError("metadata contrast_threshold is not a finite number")
+        }
         features.contrastThreshold = threshold
         features.pyramid = try FeatureOptions.parsePyramid(try value("pyramid"))
         try features.validate()
@@ -107,13 +109,14 @@ public enum ModelFile {
             }
         }
         let pca = PCA(inputDimension: 128, outputDimension: dims,
-                      mean: try file.tensor("pca.mean", shape: [128]).floats(),
-                      components: try file.tensor("pca.projection", shape: [dims, 128]).floats(),
-                      variances: try file.tensor("pca.variances", shape: [dims]).floats())
+                      mean: try finite(file, "pca.mean", shape: [128]),
+                      components: try finite(file, "pca.projection", shape: [dims, 128]),
+                      variances: try finite(file, "pca.variances", shape: [dims]))
         let gmm = GMMParameters(dimension: dims, clusters: k,
-                                means: try file.tensor("gmm.means", shape: [k, dims]).floats(),
-                                covariances: try file.tensor("gmm.variances", shape: [k, dims]).floats(),
-                                priors: try file.tensor("gmm.priors", shape: [k]).floats())
+                                means: try finite(file, "gmm.means", shape: [k, dims]),
+                                covariances: try finite(file, "gmm.variances", shape: [k, dims]),
+                                priors: try finite(file, "gmm.priors", shape: [k]))
+        try checkMixture(gmm)
         // Checked: a hostile gmm_k must be an error, not an overflow trap.
         var length = features.cellCount
         for factor in [2, k, dims] {
@@ -122,10 +125,39 @@ public enum ModelFile {
             length = p
         }
         let svms = LinearSVMs(classCount: classes.count, dimension: length,
-                              weights: try file.tensor("svm.weights", shape: [classes.count, length]).floats(),
-                              biases: try file.tensor("svm.biases", shape: [classes.count]).floats())
+                              weights: try finite(file, "svm.weights", shape: [classes.count, length]),
+                              biases: try finite(file, "svm.biases", shape: [classes.count]))
         return try FisherVectorModel(classes: classes, classNames: names, features: features, pca: pca, gmm: gmm,
                                      svms: svms, trainingCommand: m["training_command"] ?? "")
+    }
+
+    /// |Σ priors − 1| allowed at load (summed in double; float32 rounding of K ≤ 4096 priors
+    /// stays below 1e-6, so 1e-4 only admits files that were normalised).
+    public static let priorSumTolerance = 1e-4
+
+    /// A tensor's values, every one finite (docs/DESIGN.md §5.9: checked once at load, so that a
+    /// NaN weight is an error naming the tensor and never an exit-0 NaN map).
+    private static func finite(_ file: SafeTensors, _ name: String, shape: [Int]) throws -> [Float] {
+        let values = try file.tensor(name, shape: shape).floats()
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw LRPError("tensor \(name): element \(i) is \(values[i]), not a finite number")
+        }
+        return values
+    }
+
+    /// GMM variances positive, priors positive and summing to 1 (`priorSumTolerance`): a zero
+    /// variance divides by zero and zero priors make every posterior 0/0 (docs/DESIGN.md §5.9).
+    private static func checkMixture(_ gmm: GMMParameters) throws {
+        if let i = gmm.covariances.firstIndex(where: { $0 <= 0 }) {
+            throw LRPError("tensor gmm.variances: element \(i) is \(gmm.covariances[i]); variances must be positive")
+        }
+        if let i = gmm.priors.firstIndex(where: { $0 <= 0 }) {
+            throw LRPError("tensor gmm.priors: element \(i) is \(gmm.priors[i]); priors must be positive")
+        }
+        let sum = gmm.priors.reduce(0.0) { $0 + Double($1) }
+        guard abs(sum - 1) <= priorSumTolerance else {
+            throw LRPError("tensor gmm.priors: sums to \(sum), expected 1 (within \(priorSumTolerance))")
+        }
     }
 
     private static func jsonList(_ items: [String]) throws -> String {

@@ -48,7 +48,7 @@ public enum EncodedShard {
         for start in stride(from: 0, to: todo.count, by: chunk) {
             let part = Array(todo[start..<min(todo.count, start + chunk)])
             let started = Date()
-            let outcomes = ResultSlots<Result<String, Error>>(count: part.count)
+            let outcomes = ParallelSlots<Result<String, Error>>(count: part.count)
             Parallel.forEach(part.count) { k in
                 let i = part[k]
                 outcomes.set(k, Result {

@@ -25,7 +25,7 @@ public enum FisherVectorEvaluator {
         }
         let encoder = ImageEncoder(model: model)
         let items = dataset.items
-        let scores = ResultSlots<[Float]>(count: items.count)
+        let scores = ParallelSlots<[Float]>(count: items.count)
         let skipped = SkipLog()
         let counter = Counter()
         Parallel.forEach(items.count) { i in
@@ -77,7 +77,7 @@ public enum FisherVectorEvaluator {
         let run = try ShardRun(output: output, fresh: fresh)
         let encoder = ImageEncoder(model: model)
         try ShardScores(run: run, classCount: dataset.classes.count).complete(chunkSize: 8 * Parallel.workerCount, progress: progress) { indices in
-            let slots = ResultSlots<ShardScores.Outcome>(count: indices.count)
+            let slots = ParallelSlots<ShardScores.Outcome>(count: indices.count)
             Parallel.forEach(indices.count) { k in
                 let url = dataset.items[run.manifest.items[indices[k]].position].url
                 do {

@@ -139,7 +139,7 @@ public enum FisherVectorTrainer {
         chosen.shuffle(using: &rng)
         chosen = Array(chosen.prefix(max(1, min(options.sampleImages, items.count))))
         let perImage = (options.descriptorSample + chosen.count - 1) / chosen.count
-        let results = ResultSlots<[Float]>(count: chosen.count)
+        let results = ParallelSlots<[Float]>(count: chosen.count)
         let counter = Counter()
         Parallel.forEach(chosen.count) { j in
             let item = items[chosen[j]]
@@ -173,7 +173,7 @@ public enum FisherVectorTrainer {
     /// Encodes every item into its row of `store`; returns which rows hold a vector.
     static func encodeAll(items: [DatasetItem], encoder: ImageEncoder, store: HalfRowStore, skipped: SkipLog,
                           progress: ProgressHandler?) throws -> [Bool] {
-        let ok = ResultSlots<Bool>(count: items.count)
+        let ok = ParallelSlots<Bool>(count: items.count)
         let counter = Counter()
         Parallel.forEach(items.count) { i in
             defer {

@@ -33,8 +33,8 @@ public struct FisherExplainedImage: Sendable {
 }
 
 /// Explains images with a Fisher-vector model and writes one `ExplanationFiles` set per image
-/// and resolution. Every image is explained before anything is written, and the run is all or
-/// nothing: if a file cannot be written, the files of earlier images are removed as well.
+/// and resolution, image by image; each image's sets are all written or none
+/// (docs/DESIGN.md §7.5).
 public final class FisherExplainRun {
     public let model: FisherVectorModel
     public let settings: FisherExplainSettings
@@ -58,48 +58,55 @@ public final class FisherExplainRun {
         self.settings = settings
     }
 
-    /// Explains and writes every image; returns what each produced, in input order. Paths are
-    /// shown as given (`relativePath`).
-    public func run(_ images: [URL]) throws -> [FisherExplainedImage] {
+    /// Explains and writes every image, one at a time; returns what each produced, in input
+    /// order. Paths are shown as given (`relativePath`). An image that fails (unreadable, too
+    /// large, a non-finite result, a failed write) goes to `onFailure` and the others are still
+    /// explained unless the handler throws (docs/DESIGN.md §7.5); each image's output is all its
+    /// sets or nothing.
+    @discardableResult
+    public func run(_ images: [URL], onFailure: ItemFailureHandler = stopAtFirstFailure,
+                    onImage: (FisherExplainedImage) throws -> Void = { _ in }) throws -> [FisherExplainedImage] {
         guard !images.isEmpty else { throw LRPError("no input images given") }
-        var pending: [(FisherExplainedImage, [ExplanationSet])] = []
         var taken = Set<String>()
-        for url in images {
-            let image = try ImageEncoder.loadImage(url)
-            let started = Date()
-            let explanation: FisherExplanation
-            do {
-                explanation = try FisherExplainer.explain(model: model, image: image, target: targetIndex,
-                                                          resolutions: Set(settings.resolutions),
-                                                          epsilon: settings.epsilon, pcaEpsilon: settings.pcaEpsilon)
-            } catch let e as LRPError { throw LRPError("\(url.relativePath): \(e.message)") }
-            let seconds = Date().timeIntervalSince(started)
-            let stem = ExplanationFiles.stem(for: url, taken: &taken)
-            var sets: [ExplanationSet] = []
-            for r in settings.resolutions {
-                guard let map = explanation.maps[r] else { continue }
-                var summary = explanation.summary(model: model, resolution: r, input: url.relativePath)
-                summary["timeSeconds"] = seconds
-                summary["timeNote"] = "dense SIFT + Fisher vector + scores + relevance at every requested resolution of this image"
-                sets.append(ExplanationSet(files: ExplanationFiles(directory: settings.outputDirectory, stem: stem, variant: r.rawValue),
-                                           heatmap: map, relevance: nil, picture: image, summary: summary))
-            }
-            let rel = explanation.relevance
-            let predicted = rel.scores.indices.max { rel.scores[$0] < rel.scores[$1] }!
-            pending.append((FisherExplainedImage(input: url, predictedName: model.classNames[predicted],
-                                                 targetName: model.classNames[rel.target], score: rel.score, files: []), sets))
-        }
-        let writer = ExplanationWriter(colormap: settings.colormap)
         var done: [FisherExplainedImage] = []
-        do {
-            for (var image, sets) in pending {
+        let writer = ExplanationWriter(colormap: settings.colormap)
+        for url in images {
+            do {
+                var (image, sets) = try explain(url, taken: &taken)
                 image.files = try writer.write(sets)
+                try onImage(image)
                 done.append(image)
+            } catch {
+                try onFailure(url, error)
             }
-        } catch {
-            ExplanationWriter.remove(done.flatMap(\.files))
-            throw error
         }
         return done
+    }
+
+    /// One image's explanation and the sets to write (nothing is written yet).
+    private func explain(_ url: URL, taken: inout Set<String>) throws -> (FisherExplainedImage, [ExplanationSet]) {
+        let image = try ImageEncoder.loadImage(url)
+        let started = Date()
+        let explanation: FisherExplanation
+        do {
+            explanation = try FisherExplainer.explain(model: model, image: image, target: targetIndex,
+                                                      resolutions: Set(settings.resolutions),
+                                                      epsilon: settings.epsilon, pcaEpsilon: settings.pcaEpsilon)
+        } catch let e as LRPError { throw LRPError("\(url.relativePath): \(e.message)") }
+        let seconds = Date().timeIntervalSince(started)
+        let stem = ExplanationFiles.stem(for: url, taken: &taken)
+        var sets: [ExplanationSet] = []
+        for r in settings.resolutions {
+            guard let map = explanation.maps[r] else { continue }
+            var summary = explanation.summary(model: model, resolution: r, input: url.relativePath)
+            summary["timeSeconds"] = seconds
+            summary["timeNote"] = "dense SIFT + Fisher vector + scores + relevance at every requested resolution of this image"
+            sets.append(ExplanationSet(files: ExplanationFiles(directory: settings.outputDirectory, stem: stem, variant: r.rawValue),
+                                       heatmap: map, relevance: nil, picture: image, summary: summary))
+        }
+        let rel = explanation.relevance
+        let predicted = rel.scores.indices.max { rel.scores[$0] < rel.scores[$1] }!
+        return (FisherExplainedImage(input: url, predictedName: model.classNames[predicted],
+                                     targetName: model.classNames[rel.target], score: rel.score, files: []), sets)
     }
 }

@@ -21,15 +21,6 @@ final class SkipLog: @unchecked Sendable {
     var countDetail: String { let n = count; return n == 0 ? "" : "\(n) skipped" }
 }
 
-/// Per-index results written by parallel workers.
-final class ResultSlots<T>: @unchecked Sendable {
-    private var values: [T?]
-    private let lock = NSLock()
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: T) { lock.lock(); values[i] = v; lock.unlock() }
-    func get(_ i: Int) -> T? { lock.lock(); defer { lock.unlock() }; return values[i] }
-}
-
 /// A thread-safe counter for progress.
 final class Counter: @unchecked Sendable {
     private var value = 0

@@ -56,6 +56,7 @@ struct FaithfulnessCommand: ParsableCommand {
         config.settings = PerturbationSettings(regionSize: region, steps: steps, every: every, seed: seed,
                                                bootstrapResamples: bootstrap)
         config.cnnModel = try ModelArgument.resolve(cnnModel, bundled: "mobilenet_v2.onnx")
+        config.cnnIsBundled = cnnModel == nil
         config.fvModel = try ModelArgument.resolve(fvModel, bundled: "fisher_imagenette.safetensors")
         config.methodPatterns = methods.map { $0.split(separator: ",").map(String.init) } ?? []
         config.cutoffStride = cutoffEvery

@@ -6,7 +6,12 @@ import LRPCore
 /// What a faithfulness run compares and how (docs/DESIGN.md §10.2).
 public struct FaithfulnessConfiguration: Sendable {
     public var settings = PerturbationSettings()
+    /// The CNN (nil: no CNN methods) and its label file (nil: the bundled ImageNet list for the
+    /// bundled model or any 1000-class model), used to match the FV classes by name.
     public var cnnModel: URL?
+    public var cnnLabels: URL?
+    public var cnnIsBundled = true
+    /// The FV model: always needed, its classes are the ones both families are scored on.
     public var fvModel: URL?
     /// `--methods` patterns (see `FaithfulnessMethod.matches`); empty = every default method.
     public var methodPatterns: [String] = []
@@ -29,19 +34,23 @@ public final class FaithfulnessRun {
         self.configuration = configuration
         let patterns = configuration.methodPatterns
         let select: (FaithfulnessMethod) -> Bool = { m in patterns.isEmpty || patterns.contains { m.matches($0) } }
-        var fisher: FisherFaithfulness?
-        if let url = configuration.fvModel {
-            let f = try FisherFaithfulness(modelURL: url, select: select)
-            fisher = f.methods.isEmpty ? nil : f
+        // The FV model is loaded even when only CNN methods run: its classes are the ones both
+        // families are scored on (docs/DESIGN.md §10.2).
+        guard let fvURL = configuration.fvModel else {
+            throw LRPError("a faithfulness run needs the Fisher-vector model: its classes are the ones both families are scored on")
         }
+        let f = try FisherFaithfulness(modelURL: fvURL, select: select)
+        let fvModel = f.model
+        let fisher: FisherFaithfulness? = f.methods.isEmpty ? nil : f
         var cnn: CNNFaithfulness?
         if let url = configuration.cnnModel {
-            // the CNN is restricted to the FV model's classes (or to Imagenette's without one)
-            let ids = fisher?.model.classes ?? ClassRestriction.imagenetIndex.sorted { $0.value < $1.value }.map(\.key)
-            let names = fisher?.model.classNames ?? ids.map { ClassRestrictionNames.name($0) }
+            // the CNN is restricted to the FV model's classes, matched by name as in ModelPair
             let (_, total) = try ModelLoading.load(url, size: nil, classes: nil)
-            let c = try CNNFaithfulness(modelURL: url, classes: try ClassRestriction.indices(for: ids, modelClasses: total),
-                                        classIDs: ids, classNames: names, cutoffStride: configuration.cutoffStride,
+            let labels = try ModelPair.loadLabels(configuration.cnnLabels, modelClasses: total,
+                                                  bundledModel: configuration.cnnIsBundled)
+            let classes = try ModelPair.matchClasses(fv: fvModel, labels: labels, cnnURL: url)
+            let c = try CNNFaithfulness(modelURL: url, classes: classes, classIDs: fvModel.classes,
+                                        classNames: fvModel.classNames, cutoffStride: configuration.cutoffStride,
                                         batchSize: configuration.batchSize, select: select)
             cnn = c.methods.isEmpty ? nil : c
         }
@@ -147,15 +156,5 @@ public final class FaithfulnessRun {
         return FaithfulnessResult(settings: settings, families: infos, methods: methodResults, images: results,
                                   conclusions: FaithfulnessSummary.conclusions(methodResults, images: results, settings: settings),
                                   timing: timing)
-    }
-}
-
-/// Display names of the Imagenette classes (when no FV model names them).
-enum ClassRestrictionNames {
-    static func name(_ id: String) -> String {
-        ["n01440764": "tench", "n02102040": "English springer", "n02979186": "cassette player",
-         "n03000684": "chain saw", "n03028079": "church", "n03394916": "French horn",
-         "n03417042": "garbage truck", "n03425413": "gas pump", "n03445777": "golf ball",
-         "n03888257": "parachute"][id] ?? id
     }
 }

@@ -135,13 +135,11 @@ public final class ModelPair: @unchecked Sendable {
             }
             return l
         }
-        guard bundledModel || modelClasses == 1000, let bundled = try? ModelLocator.bundled(ModelPairOptions.bundledLabels),
-              let text = try? String(contentsOf: bundled, encoding: .utf8) else { return nil }
-        // Not ClassLabels.load: its duplicate check is case-insensitive and refuses the bundled
-        // list ("Cardigan", the corgi, and "cardigan", the sweater). Exact lines are kept.
-        let names = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return names.count == modelClasses ? ClassLabels(names: names) : nil
+        guard bundledModel || modelClasses == 1000,
+              let bundled = try? ModelLocator.bundled(ModelPairOptions.bundledLabels) else { return nil }
+        // A bundled list that does not parse is a broken installation, not "no names".
+        let l = try ClassLabels.load(bundled)
+        return l.names.count == modelClasses ? l : nil
     }
 
     /// The CNN class of every FV class: its display name, else its id, looked up in the labels.

@@ -37,6 +37,7 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("cnn-eval"), help: "JSON report of 'lrp-cnn eval --out FILE' for the AP table.") var cnnEval: String?
     @Option(name: .customLong("fv-eval"), help: "JSON report of 'lrp-fv eval --json FILE' for the AP table.") var fvEval: String?
     @Option(name: .customLong("cnn-model"), help: "ONNX CNN (default: bundled Models/mobilenet_v2.onnx).") var cnnModel: String?
+    @Option(help: "Class names of the CNN, one per line (default: the bundled ImageNet list for 1000-class models).") var labels: String?
     @Option(name: .customLong("fv-model"), help: "Fisher-vector model (default: bundled Models/fisher_imagenette.safetensors).") var fvModel: String?
     @Option(help: "Faithfulness: region side in pixels of each model's input.") var region = 9
     @Option(help: "Faithfulness: L, regions replaced per curve.") var steps = 100
@@ -84,12 +85,16 @@ struct ReportCommand: ParsableCommand {
         Stderr.line("report: \(list.count) images from \(folder.path); loading the models ...")
         let cnnURL = try ModelArgument.resolve(cnnModel, bundled: ModelPairOptions.bundledCNN)
         let fvURL = try ModelArgument.resolve(fvModel, bundled: ModelPairOptions.bundledFV)
-        let pair = try ModelPair(ModelPairOptions(cnnModel: cnnURL, fvModel: fvURL))
+        let labelsURL = labels.map { URL(fileURLWithPath: $0) }
+        // nil for the bundled CNN: its bundled label list is then always used (§10.1).
+        let pair = try ModelPair(ModelPairOptions(cnnModel: cnnModel.map { _ in cnnURL }, labels: labelsURL, fvModel: fvURL))
         let maps = try ReportRun(pair: pair, settings: ReportSettings(cutoffStride: everyK ? 1 : cutoffEvery, panelSide: panelSize,
                                                                       mapSide: mapSize))
         var config = FaithfulnessConfiguration()
         config.settings = PerturbationSettings(regionSize: region, steps: steps, every: every, seed: seed, bootstrapResamples: bootstrap)
         config.cnnModel = cnnURL
+        config.cnnLabels = labelsURL
+        config.cnnIsBundled = cnnModel == nil
         config.fvModel = fvURL
         config.cutoffStride = cutoffEvery
         config.batchSize = batch

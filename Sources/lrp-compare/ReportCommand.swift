@@ -114,7 +114,7 @@ struct ReportCommand: ParsableCommand {
         lap("faithfulness (region perturbation)", since: start)
 
         start = Date()
-        Stderr.line("figures and maps: \(maps.cutoffs().count) CNN cut-offs and 2 FV resolutions per image ...")
+        Stderr.line("figures and maps: \(maps.cutoffs().count) CNN cut-offs (and the panel's K) and 2 FV resolutions per image ...")
         let images = try maps.images(ReportDataset.entries(list), folder: report, progress: ProgressPrinter().handler)
         lap("Figure-1 panels and slider maps", since: start)
 

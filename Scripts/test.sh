@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 Scripts/install-deps.sh
+Scripts/install-test-deps.sh   # chromium + font: the report page test (docs/DESIGN.md §10.3)
 swift build --build-tests
 swift test --skip-build
 # Every file reader under libFuzzer + AddressSanitizer, 15 s each with a fixed seed (regressions

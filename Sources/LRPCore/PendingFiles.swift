@@ -10,6 +10,8 @@ public enum PendingFiles {
     /// Temporary folders (`AtomicFolder`), removed with their contents on interruption.
     nonisolated(unsafe) private static var folders: Set<String> = []
     nonisolated(unsafe) private static var handlers: [DispatchSourceSignal] = []
+    /// Staging folders removed as a whole on interruption (a report built next to its destination).
+    nonisolated(unsafe) private static var folders: Set<String> = []
     private static let setKey = "lrp.pendingFiles.set"
 
     static func track(_ url: URL) { lock.lock(); paths[url.path, default: 0] += 1; lock.unlock() }
@@ -49,6 +51,13 @@ public enum PendingFiles {
         }
         return status
     }
+
+    /// Marks `folder` as a staging folder: if the run is interrupted before `untrackFolder`, the
+    /// folder and everything in it are removed.
+    public static func trackFolder(_ folder: URL) { lock.lock(); folders.insert(folder.path); lock.unlock() }
+
+    /// The staging folder was renamed into place or removed: no longer remove it on interruption.
+    public static func untrackFolder(_ folder: URL) { lock.lock(); folders.remove(folder.path); lock.unlock() }
 
     /// Runs `body`, which writes the files of one output set with `AtomicFile`: if the run is
     /// interrupted before `body` returns, the set's finished files are removed too.

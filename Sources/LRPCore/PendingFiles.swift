@@ -7,18 +7,12 @@ import Foundation
 public enum PendingFiles {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var paths: [String: Int] = [:]
-    /// Temporary folders (`AtomicFolder`), removed with their contents on interruption.
-    nonisolated(unsafe) private static var folders: Set<String> = []
     nonisolated(unsafe) private static var handlers: [DispatchSourceSignal] = []
-    /// Staging folders removed as a whole on interruption (a report built next to its destination).
+    /// Staging folders (`AtomicFolder`, the report's folder), removed as a whole on interruption.
     nonisolated(unsafe) private static var folders: Set<String> = []
     private static let setKey = "lrp.pendingFiles.set"
 
     static func track(_ url: URL) { lock.lock(); paths[url.path, default: 0] += 1; lock.unlock() }
-
-    static func trackFolder(_ url: URL) { lock.lock(); folders.insert(url.path); lock.unlock() }
-
-    static func untrackFolder(_ url: URL) { lock.lock(); folders.remove(url.path); lock.unlock() }
 
     /// Renames a finished temporary folder into place; it stops being pending in the same step.
     static func renameFolder(_ tmp: URL, to url: URL) -> Int32 {

@@ -597,8 +597,10 @@ interrupt() {
     timeout --kill-after=5 "$TIMEOUT" /usr/bin/time -f %M -o "$d/time" "$@" >"$d/out" 2>"$d/err" &
     local tpid=$!
     sleep "$delay"
-    local child
-    child=$(pgrep -P "$(pgrep -P "$tpid" | head -1)" | head -1)
+    # timeout -> time -> the tool; a run that already finished gets no signal (and is still checked)
+    local mid child=""
+    mid=$(pgrep -P "$tpid" | head -1)
+    [[ -n "$mid" ]] && child=$(pgrep -P "$mid" | head -1)
     [[ -n "$child" ]] && kill -s "$sig" "$child" 2>/dev/null
     wait "$tpid"
     check interruption "$name ($sig after ${delay}s)" any "$out" "$kind" $? "$d" 1

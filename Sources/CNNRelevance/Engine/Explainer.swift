@@ -7,14 +7,41 @@ public struct ForwardPass: @unchecked Sendable {
     public let batchSize: Int
     /// `[N, classes]` output of the graph (pre-softmax).
     public let logits: NDArray
-    /// Every value of the graph for the whole batch (the relevance pass reads them).
-    let values: [FloatBuffer?]
-    /// Products kept by the rules (alpha-beta's `[w⁺x; w⁻x]`), by node index.
-    let saved: [Int: SavedProducts]
+    /// The kept values and products; `explain(…, releasing: true)` empties it as it goes.
+    let store: KeptValues
     /// The explainer that produced it (a pass only fits its own graph).
     let owner: ObjectIdentifier
     /// Whether the values the relevance pass reads were kept.
     let explainable: Bool
+
+    init(batchSize: Int, logits: NDArray, values: [FloatBuffer?], saved: [Int: SavedProducts],
+         owner: ObjectIdentifier, explainable: Bool) {
+        self.batchSize = batchSize
+        self.logits = logits
+        store = KeptValues(values: values, saved: saved)
+        self.owner = owner
+        self.explainable = explainable
+    }
+
+    /// The values the relevance pass reads, by value index (the input is value 0).
+    var values: [FloatBuffer?] { store.values }
+    /// Products kept by the rules (alpha-beta's `[w⁺x; w⁻x]`, z-plus's `w⁺x`), by node index.
+    var saved: [Int: SavedProducts] { store.saved }
+}
+
+/// What a forward pass kept for the relevance pass. A releasing walk drops each value once it
+/// has passed the value's last reader (docs/DESIGN.md §2.7), so the memory of a batch shrinks
+/// as its relevance is computed; the input (value 0) is always kept.
+final class KeptValues: @unchecked Sendable {
+    var values: [FloatBuffer?]
+    var saved: [Int: SavedProducts]
+    /// Set once a releasing walk has started: the pass cannot be explained again.
+    var released = false
+
+    init(values: [FloatBuffer?], saved: [Int: SavedProducts]) {
+        self.values = values
+        self.saved = saved
+    }
 }
 
 /// One convolution or linear layer as `--cutoff` counts it.
@@ -42,6 +69,9 @@ public final class Explainer: @unchecked Sendable {
     let rules: [NodeRule]
     /// Values the relevance pass reads (kept by an explanation forward pass).
     let keep: [Bool]
+    /// Per value, the lowest node whose rule step reads it (`Int.max`: none): a releasing walk
+    /// drops the value after that step.
+    let releaseAt: [Int]
 
     var prepared: PreparedGraph { model.prepared }
 
@@ -62,6 +92,13 @@ public final class Explainer: @unchecked Sendable {
         }
         self.rules = rules
         keep = ForwardRunner.valuesRead(model.prepared, rules: rules)
+        var releaseAt = Array(repeating: Int.max, count: model.prepared.shapes.count)
+        for node in model.prepared.nodes {
+            let reads = node.layer.reads(rules[node.index])
+            for (k, v) in node.inputs.enumerated() where reads.readsInput(k) { releaseAt[v] = min(releaseAt[v], node.index) }
+            if reads.output { releaseAt[node.output] = min(releaseAt[node.output], node.index) }
+        }
+        self.releaseAt = releaseAt
     }
 
     /// Number of mapping (conv/linear) layers; `--cutoff` accepts `0...mappingLayerCount`.
@@ -84,9 +121,13 @@ public final class Explainer: @unchecked Sendable {
     /// - Parameter forExplanation: keep what the relevance pass reads: the activations its rules
     ///   need, and for alpha-beta layers `w⁺x` and `w⁻x`. With `false` only the logits are kept
     ///   and the pass cannot be explained (`ForwardModel.logits` does the same without a plan).
-    public func forward(_ input: NDArray, forExplanation: Bool = true) throws -> ForwardPass {
+    /// - Parameter keepProducts: with `false` the rules' products of the input (alpha-beta's
+    ///   `[w⁺x; w⁻x]`, z-plus's `w⁺x`) are not kept but formed by the relevance step of each
+    ///   layer from its kept input: the same FLOPs (the forward pass then computes only `wx + b`)
+    ///   and the same results, without holding every layer's products at once (`lrp-cnn explain`).
+    public func forward(_ input: NDArray, forExplanation: Bool = true, keepProducts: Bool = true) throws -> ForwardPass {
         let (logits, values, saved) = forExplanation
-            ? try model.run(input, rules: rules, keep: keep)
+            ? try model.run(input, rules: rules, keep: keep, keepProducts: keepProducts)
             : try model.run(input, rules: model.plainRules, keep: model.logitsOnly)
         return ForwardPass(batchSize: logits.shape[0], logits: logits, values: values, saved: saved,
                            owner: ObjectIdentifier(self), explainable: forExplanation)
@@ -104,7 +145,14 @@ public final class Explainer: @unchecked Sendable {
     /// from the logits down; at the boundary of each requested K the relevance reached so far
     /// is handed to a flat walk down to the input. Flat walks are cheap (they carry one spatial
     /// map per sample once a single-group layer has been passed) and run in parallel.
-    public func explain(_ pass: ForwardPass, targets: [Int], cutoffs: [Int]) throws -> [NDArray] {
+    ///
+    /// - Parameter releasing: drop each kept value and product as soon as the walk has passed
+    ///   its last reader, so the batch's memory shrinks while its relevance is computed (what
+    ///   `lrp-cnn explain` does). The pass cannot be explained again afterwards.
+    public func explain(_ pass: ForwardPass, targets: [Int], cutoffs: [Int], releasing: Bool = false) throws -> [NDArray] {
+        guard !pass.store.released else {
+            throw LRPError("the forward pass was already explained with releasing: true and cannot be explained again")
+        }
         guard pass.owner == ObjectIdentifier(self), pass.values.count == prepared.shapes.count else {
             throw LRPError("the forward pass was computed by a different explainer")
         }
@@ -121,11 +169,17 @@ public final class Explainer: @unchecked Sendable {
         try cutOff.check(cutoffs)
         if cutoffs.isEmpty { return [] }
         let ks = Array(Set(cutoffs)).sorted()
-        let (results, finite) = try relevances(pass, targets: targets, cutoffs: ks, diagnose: false)
+        if releasing { pass.store.released = true }
+        let (results, finite) = try relevances(pass, targets: targets, cutoffs: ks, diagnose: false, releasing: releasing)
         // The valid path only checks each finished map (in the worker that made it); a
-        // non-finite one pays for the diagnosis, a second walk that checks every step.
+        // non-finite one pays for the diagnosis, a second walk that checks every step (on a
+        // new forward pass from the kept input if the first walk released the values).
         if !finite {
-            _ = try relevances(pass, targets: targets, cutoffs: ks, diagnose: true)
+            var again = pass
+            if releasing, let x = pass.store.values[0] {
+                again = try forward(NDArray(shape: [batch] + prepared.inputShape, data: x.array))
+            }
+            _ = try relevances(again, targets: targets, cutoffs: ks, diagnose: true, releasing: false)
             throw LRPError("the relevance is not finite (the model's values overflow float32)")
         }
         let shape = [batch] + prepared.inputShape
@@ -135,11 +189,12 @@ public final class Explainer: @unchecked Sendable {
 
     /// The input relevance for each of the sorted cut-offs `ks`; with `diagnose` every step's
     /// result is checked and the first non-finite one is an error naming its layer.
-    private func relevances(_ pass: ForwardPass, targets: [Int], cutoffs ks: [Int], diagnose: Bool) throws
-        -> (maps: [[Float]], finite: Bool) {
+    private func relevances(_ pass: ForwardPass, targets: [Int], cutoffs ks: [Int], diagnose: Bool,
+                            releasing: Bool) throws -> (maps: [[Float]], finite: Bool) {
         let batch = pass.batchSize
-        var walk = RelevanceWalk(graph: prepared, rules: rules, values: pass.values, saved: pass.saved)
+        var walk = RelevanceWalk(graph: prepared, rules: rules, store: pass.store)
         walk.diagnose = diagnose
+        if releasing { walk.releaseAt = releaseAt }
         let ctx = EngineContext(batch: batch, workspace: Workspace(), serial: false)
         var pending: RelevanceWalk.Pending = [prepared.logitValue: initialRelevance(pass, targets: targets)]
 
@@ -155,6 +210,11 @@ public final class Explainer: @unchecked Sendable {
             index -= 1
         }
         pending = [:]
+        // The flat walks read no forward values: a releasing walk keeps only the input.
+        if releasing {
+            for v in 1..<pass.store.values.count { pass.store.values[v] = nil }
+            pass.store.saved = [:]
+        }
 
         // Flat parts: one walk per cut-off, in parallel over the cut-offs.
         var results = [[Float]?](repeating: nil, count: ks.count)

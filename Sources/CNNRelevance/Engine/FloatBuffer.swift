@@ -57,9 +57,11 @@ final class BufferPool: @unchecked Sendable {
 
     /// Below this size malloc's own free lists are fast enough.
     static let minimumPooled = 16_384
-    /// At most this many floats (256 MiB) are kept for reuse: a batch-1 explanation of
-    /// MobileNetV2 recycles everything; larger batches re-allocate part of their buffers.
-    var limitFloats = 1 << 26
+    /// At most this many floats (32 MiB) are kept for reuse: a batch-1 explanation of
+    /// MobileNetV2 recycles nearly everything; larger batches re-allocate part of their buffers.
+    /// Every cached block counts in the process's memory on top of what the engine holds, so
+    /// the cap is part of the peak (256 MiB cost about 250 MB of peak RSS at batch 8).
+    var limitFloats = 1 << 23
 
     private let lock = NSLock()
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]

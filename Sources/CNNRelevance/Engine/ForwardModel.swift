@@ -35,7 +35,7 @@ public final class ForwardModel: @unchecked Sendable {
     }
 
     /// Runs the graph forward under `rules`, keeping the values marked in `keep`.
-    func run(_ input: NDArray, rules: [NodeRule], keep: [Bool]) throws
+    func run(_ input: NDArray, rules: [NodeRule], keep: [Bool], keepProducts: Bool = true) throws
         -> (logits: NDArray, values: [FloatBuffer?], saved: [Int: SavedProducts]) {
         let expected = prepared.inputShape
         guard input.shape.count == 4, input.shape[0] >= 1, Array(input.shape[1...]) == expected else {
@@ -46,7 +46,8 @@ public final class ForwardModel: @unchecked Sendable {
         }
         let batch = input.shape[0]
         let ctx = EngineContext(batch: batch, workspace: Workspace(), serial: false)
-        let runner = ForwardRunner(graph: prepared, rules: rules, keep: keep)
+        var runner = ForwardRunner(graph: prepared, rules: rules, keep: keep)
+        runner.keepProducts = keepProducts
         let (values, saved) = try runner.run(input: FloatBuffer(input.data), batch: batch, context: ctx)
         let logits = NDArray(shape: [batch, prepared.classes], data: values[prepared.logitValue]!.array)
         if !logits.data.allSatisfy(\.isFinite) { throw nonFinite(input, batch: batch) }

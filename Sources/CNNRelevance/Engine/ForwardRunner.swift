@@ -11,6 +11,8 @@ struct ForwardRunner {
     let rules: [NodeRule]
     /// Values to keep after the pass, by value index.
     let keep: [Bool]
+    /// Whether rules keep their forward products (`ForwardStep.keepProducts`).
+    var keepProducts = true
 
     /// The values the relevance pass reads under `rules` (each layer declares them in `reads`),
     /// plus the input and the logits. The flat region reads none, so the same set serves every cut-off.
@@ -34,8 +36,9 @@ struct ForwardRunner {
         for node in graph.nodes { node.inputs.forEach { lastRead[$0] = node.index } }
         values[0] = input
         for node in graph.nodes {
-            let step = ForwardStep(inputs: node.inputs.map { values[$0]! }, layouts: graph.layouts(of: node),
+            var step = ForwardStep(inputs: node.inputs.map { values[$0]! }, layouts: graph.layouts(of: node),
                                    rule: rules[node.index], context: ctx)
+            step.keepProducts = keepProducts
             let (y, kept) = try node.layer.forward(step)
             values[node.output] = y
             if let kept { saved[node.index] = kept }

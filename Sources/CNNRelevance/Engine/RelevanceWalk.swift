@@ -9,10 +9,13 @@ struct RelevanceWalk {
     let graph: PreparedGraph
     /// The rule of every node, by node index.
     let rules: [NodeRule]
-    /// Forward activations, by value index (those the layers declared in `reads`).
-    let values: [FloatBuffer?]
-    /// Products the rules kept during the forward pass, by node index.
-    let saved: [Int: SavedProducts]
+    /// Forward activations, by value index (those the layers declared in `reads`), and the
+    /// products the rules kept during the forward pass, by node index.
+    let store: KeptValues
+    /// When set: per value, the lowest node whose rule step reads it; the walk drops the value
+    /// after that step (and every node's products after its step), so kept memory shrinks as
+    /// the walk goes down. nil: the pass stays whole (it may be explained again).
+    var releaseAt: [Int]?
     /// Check every step's result and name the first layer whose relevance is not finite.
     var diagnose = false
 
@@ -43,10 +46,15 @@ struct RelevanceWalk {
             result = try node.layer.flatRelevance(r, step)
         } else {
             let reads = node.layer.reads(rule)
-            let inputs = node.inputs.enumerated().map { k, v in reads.readsInput(k) ? values[v] : nil }
-            let step = RelevanceStep(name: node.name, inputs: inputs, output: reads.output ? values[node.output] : nil,
-                                     saved: saved[index], layouts: layouts, rule: rule, context: ctx)
+            let inputs = node.inputs.enumerated().map { k, v in reads.readsInput(k) ? store.values[v] : nil }
+            let step = RelevanceStep(name: node.name, inputs: inputs,
+                                     output: reads.output ? store.values[node.output] : nil,
+                                     saved: store.saved[index], layouts: layouts, rule: rule, context: ctx)
             result = try node.layer.relevance(r, step)
+            if let releaseAt {
+                store.saved[index] = nil
+                for v in node.inputs + [node.output] where v != 0 && releaseAt[v] == index { store.values[v] = nil }
+            }
         }
         guard result.count == node.inputs.count else {
             throw LRPError("internal error: \(node.name) returned \(result.count) relevances for \(node.inputs.count) inputs")

@@ -136,6 +136,10 @@ struct ForwardStep {
     let layouts: LayoutStep
     let rule: NodeRule
     let context: EngineContext
+    /// Whether a rule may keep products of the input for the relevance pass (alpha-beta,
+    /// z-plus); without, the layer computes its plain output and the relevance step forms the
+    /// products itself (the same FLOPs, less memory: docs/DESIGN.md §1.4).
+    var keepProducts = true
 
     var x: FloatBuffer { inputs[0] }
     var batch: Int { context.batch }

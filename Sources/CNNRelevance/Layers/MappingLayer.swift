@@ -41,7 +41,7 @@ final class MappingLayer: EngineLayer, @unchecked Sendable {
 
     /// The plain product `wx + b`, or the rule's own forward (alpha-beta keeps `[w⁺x; w⁻x]`).
     func forward(_ step: ForwardStep) throws -> (output: FloatBuffer, saved: SavedProducts?) {
-        if case .mapping(let rule) = step.rule, let (y, kept) = try rule.forward(self, input: step.x, context: step.context) {
+        if step.keepProducts, case .mapping(let rule) = step.rule, let (y, kept) = try rule.forward(self, input: step.x, context: step.context) {
             return (y, kept)
         }
         let y = step.newOutput()

@@ -108,6 +108,18 @@ struct AlphaBetaRule: MappingRule {
             return (z, try negativeProducts(layer, x, ctx))
         }
 
+        /// The products the relevance pass reads, without the layer output: `[w⁺x; w⁻x]` per group
+        /// (z-plus: `w⁺x`) for a non-negative input, else `negativeProducts` — for a forward pass
+        /// that did not keep them (`ForwardStep.keepProducts`).
+        private func products(_ layer: MappingLayer, _ x: FloatBuffer, _ ctx: EngineContext) throws -> SavedProducts {
+            guard !hasNegative(x, count: ctx.batch * layer.inputCount, ctx) else { return try negativeProducts(layer, x, ctx) }
+            let parts = plusOnly ? 1 : 2
+            let p = FloatBuffer(count: ctx.batch * parts * layer.output.count)
+            try layer.forwardProducts(inputs: [x], weights: [plusOnly ? weightPos : stackedPosNeg!], outputs: [p],
+                                      geometry: layer.stackedGeometry(parts: parts), context: ctx)
+            return SavedProducts(positive: p, negative: nil, groupChannels: parts * layer.outPerGroup)
+        }
+
         /// Products of an input with negative values, from its parts x⁺ and x⁻: `[w⁺x⁺; w⁻x⁺]` and
         /// `[w⁺x⁻; w⁻x⁻]`, or for z-plus `w⁺x⁺` and `w⁻x⁻`.
         private func negativeProducts(_ layer: MappingLayer, _ x: FloatBuffer, _ ctx: EngineContext) throws -> SavedProducts {
@@ -131,7 +143,7 @@ struct AlphaBetaRule: MappingRule {
         func relevance(_ layer: MappingLayer, input x: FloatBuffer?, output z: FloatBuffer?, saved: SavedProducts?,
                        relevance r: Relevance, context ctx: EngineContext) throws -> Relevance {
             let x = try required(x, "input", of: layer)
-            let products = try saved ?? forward(layer, input: x, context: ctx)!.saved
+            let products = try saved ?? products(layer, x, ctx)
             let R = r.materialized(layer.output, batch: ctx.batch)
             let total = ctx.batch * layer.inputCount
             let outCount = layer.output.count

@@ -96,11 +96,11 @@ public final class ExplainRun {
     /// The forward pass and every cut-off's relevance of one batch.
     func compute(_ inputs: [PreparedInput]) throws -> ComputedBatch {
         let start = Date()
-        let pass = try explainer.forward(InputPreparation.batch(inputs, graph: graph))
+        let pass = try explainer.forward(InputPreparation.batch(inputs, graph: graph), keepProducts: false)
         let classes = pass.logits.shape.last ?? 0
         let rows = (0..<inputs.count).map { n in pass.logits.data[n * classes..<(n + 1) * classes] }
         let targets = rows.map { row in fixedTarget ?? Ranking.top(row, k: 1, graph: graph, labels: nil)[0].outputIndex }
-        let relevances = try explainer.explain(pass, targets: targets, cutoffs: settings.cutoffs)
+        let relevances = try explainer.explain(pass, targets: targets, cutoffs: settings.cutoffs, releasing: true)
         let seconds = Date().timeIntervalSince(start) / Double(inputs.count)
         return ComputedBatch(inputs: inputs, rows: rows, targets: targets, relevances: relevances, classes: classes,
                              seconds: seconds)

@@ -86,7 +86,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lrp-compare", dependencies: [
-            "Comparison", "CNNRelevance", "FisherVectors", "LRPCore", "Evaluation", "CLISupport",
+            "Comparison", "CNNRelevance", "FisherVectors", "LRPCore", "Evaluation", "CLISupport", "CKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lrp-bench", dependencies: [

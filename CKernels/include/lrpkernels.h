@@ -50,6 +50,16 @@ void lrp_cpu_disable_simd(int disable);
  ** @param threads threads for BLAS calls; values below 1 mean 1. */
 void lrp_blas_set_threads(int threads);
 
+/** @brief Keep freed large blocks in the process instead of returning them to the kernel.
+ **
+ ** For long runs that allocate and free the same large buffers thousands of times (region
+ ** perturbation re-scores batch after batch): glibc's default returns each block above its
+ ** mmap threshold to the kernel on free and re-faults its pages on the next allocation. Raises
+ ** the mmap threshold to 32 MiB (glibc's maximum), the trim threshold to 1 GiB and the top pad
+ ** to 64 MiB. Does nothing on other C libraries.
+ ** @return 1 if the settings were applied, 0 otherwise. */
+int lrp_keep_freed_memory(void);
+
 /* ====================================================================================== */
 /* 1. Image codecs (libjpeg with a setjmp error manager, libpng)                          */
 /* ====================================================================================== */

@@ -21,14 +21,15 @@ enum ConstantFolding {
             return t
         }
         let a = ctx.attributes
+        let budget = builder.foldingBudget
         switch ctx.op {
         case "Constant": return [try constantNode(ctx, builder: builder)]
         case "Identity", "Dropout": return [try input(0)]
-        case "Cast": return [try cast(input(0), to: a.int("to") ?? 1, ctx)]
+        case "Cast": return [try cast(input(0), to: a.int("to") ?? 1, ctx, budget)]
         case "Shape":
             let t = try input(0)
             return [try sliceShape(ConstTensor(shape: [t.shape.count], ints: t.shape.map { Int64($0) }), ctx)]
-        case "Gather": return [try gather(input(0), indices: input(1), axis: a.int("axis", default: 0), ctx)]
+        case "Gather": return [try gather(input(0), indices: input(1), axis: a.int("axis", default: 0), ctx, budget)]
         case "Unsqueeze":
             let axes = try ctx.opset >= 13 ? try input(1).intValues : (a.ints("axes") ?? [])
             return [try unsqueeze(input(0), axes: axes, ctx)]
@@ -37,10 +38,10 @@ enum ConstantFolding {
             return [try squeeze(input(0), axes: axes, ctx)]
         case "Concat":
             guard let axis = try a.int("axis") else { throw ctx.error("missing attribute 'axis'") }
-            return [try concat(inputs.compactMap { $0 }, axis: axis, ctx)]
-        case "Slice": return [try slice(inputs, ctx)]
-        case "Add", "Sub", "Mul", "Div": return [try arithmetic(ctx.op, input(0), input(1), ctx)]
-        case "Neg": return [try arithmetic("Sub", ConstTensor(shape: [], ints: [0]), input(0), ctx)]
+            return [try concat(inputs.compactMap { $0 }, axis: axis, ctx, budget)]
+        case "Slice": return [try slice(inputs, ctx, budget)]
+        case "Add", "Sub", "Mul", "Div": return [try arithmetic(ctx.op, input(0), input(1), ctx, budget)]
+        case "Neg": return [try arithmetic("Sub", ConstTensor(shape: [], ints: [0]), input(0), ctx, budget)]
         case "Reshape":
             let t = try input(0)
             let target = try input(1)
@@ -55,7 +56,7 @@ enum ConstantFolding {
             let outer = t.shape[..<axis].reduce(1, *)
             return [t.reshaped([outer, t.count / max(outer, 1)])]
         case "ConstantOfShape": return [try constantOfShape(input(0), ctx, builder: builder)]
-        case "Transpose": return [try transpose(input(0), perm: a.ints("perm"), ctx)]
+        case "Transpose": return [try transpose(input(0), perm: a.ints("perm"), ctx, budget)]
         default:
             throw LRPError("unsupported ONNX op '\(ctx.op)' in node '\(ctx.name)'")
         }
@@ -91,7 +92,8 @@ enum ConstantFolding {
         throw ctx.error("has no supported value attribute (value, value_float(s), value_int(s))")
     }
 
-    private static func cast(_ t: ConstTensor, to code: Int, _ ctx: NodeContext) throws -> ConstTensor {
+    private static func cast(_ t: ConstTensor, to code: Int, _ ctx: NodeContext, _ budget: FoldingBudget) throws -> ConstTensor {
+        try budget.claim(elements: t.count, bytesPerElement: 8, ctx)
         switch code {
         case 1, 10, 11, 16:
             var out = ConstTensor(shape: t.shape, floats: t.floats)
@@ -115,6 +117,7 @@ enum ConstantFolding {
         }
         let shape = shapeTensor.intValues
         guard let n = ShapeMath.count(shape, limit: maxElements) else { throw ctx.error("invalid shape \(shape)") }
+        try builder.foldingBudget.claim(elements: n, bytesPerElement: 8, ctx)
         var fill = ConstTensor(shape: [1], floats: [0])
         if let t = try ctx.attributes.tensor("value") {
             fill = try builder.decodeAttributeTensor(t, ctx, "value")
@@ -128,7 +131,8 @@ enum ConstantFolding {
 
     // MARK: indexing
 
-    private static func gather(_ data: ConstTensor, indices: ConstTensor, axis rawAxis: Int, _ ctx: NodeContext) throws -> ConstTensor {
+    private static func gather(_ data: ConstTensor, indices: ConstTensor, axis rawAxis: Int, _ ctx: NodeContext,
+                               _ budget: FoldingBudget) throws -> ConstTensor {
         guard indices.isInteger else { throw ctx.error("indices must be integers") }
         guard let axis = ShapeMath.axis(rawAxis, rank: data.shape.count) else { throw ctx.error("axis \(rawAxis) out of range") }
         let dim = data.shape[axis]
@@ -139,14 +143,17 @@ enum ConstantFolding {
         }
         let outer = data.shape[..<axis].reduce(1, *)
         let inner = data.shape[(axis + 1)...].reduce(1, *)
-        var picks: [Int] = []
-        picks.reserveCapacity(outer * idx.count * inner)
-        for o in 0..<outer { for j in idx { for k in 0..<inner { picks.append((o * dim + j) * inner + k) } } }
         let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
+        // Indices may repeat: the result can be far larger than the data.
+        guard let total = ShapeMath.count(shape, limit: maxElements) else { throw ctx.error("result of shape \(shape) too large") }
+        try budget.claim(elements: total, bytesPerElement: 16, ctx)
+        var picks: [Int] = []
+        picks.reserveCapacity(total)
+        for o in 0..<outer { for j in idx { for k in 0..<inner { picks.append((o * dim + j) * inner + k) } } }
         return data.gathering(picks, shape: shape)
     }
 
-    private static func slice(_ inputs: [ConstTensor?], _ ctx: NodeContext) throws -> ConstTensor {
+    private static func slice(_ inputs: [ConstTensor?], _ ctx: NodeContext, _ budget: FoldingBudget) throws -> ConstTensor {
         guard let data = inputs.first ?? nil else { throw ctx.error("missing input 1") }
         let rank = data.shape.count
         let starts: [Int], ends: [Int]
@@ -189,6 +196,7 @@ enum ConstantFolding {
         }
         let strides = ShapeMath.strides(data.shape)
         let total = len.reduce(1, *)
+        try budget.claim(elements: total, bytesPerElement: 16, ctx)
         var picks: [Int] = []
         picks.reserveCapacity(total)
         var pos = [Int](repeating: 0, count: rank)
@@ -202,11 +210,12 @@ enum ConstantFolding {
         return data.gathering(picks, shape: len)
     }
 
-    private static func transpose(_ t: ConstTensor, perm: [Int]?, _ ctx: NodeContext) throws -> ConstTensor {
+    private static func transpose(_ t: ConstTensor, perm: [Int]?, _ ctx: NodeContext, _ budget: FoldingBudget) throws -> ConstTensor {
         let rank = t.shape.count
         let p = perm ?? Array((0..<rank).reversed())
         guard p.count == rank, Set(p) == Set(0..<rank) else { throw ctx.error("invalid perm \(p)") }
         let outShape = p.map { t.shape[$0] }
+        try budget.claim(elements: t.count, bytesPerElement: 16, ctx)
         let inStrides = ShapeMath.strides(t.shape)
         var picks: [Int] = []
         picks.reserveCapacity(t.count)
@@ -251,7 +260,8 @@ enum ConstantFolding {
         return t.reshaped(t.shape.indices.filter { !drop.contains($0) }.map { t.shape[$0] })
     }
 
-    private static func concat(_ parts: [ConstTensor], axis rawAxis: Int, _ ctx: NodeContext) throws -> ConstTensor {
+    private static func concat(_ parts: [ConstTensor], axis rawAxis: Int, _ ctx: NodeContext,
+                               _ budget: FoldingBudget) throws -> ConstTensor {
         guard let first = parts.first else { throw ctx.error("no inputs") }
         let rank = first.shape.count
         guard let axis = ShapeMath.axis(rawAxis, rank: rank) else { throw ctx.error("axis \(rawAxis) out of range") }
@@ -266,14 +276,17 @@ enum ConstantFolding {
         var shape = first.shape
         shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
         // Bounded like every folded result: many large parts must not add up to gigabytes.
-        guard ShapeMath.count(shape, limit: maxElements) != nil else { throw ctx.error("result of shape \(shape) too large") }
+        guard let n = ShapeMath.count(shape, limit: maxElements) else { throw ctx.error("result of shape \(shape) too large") }
         let anyFloat = parts.contains { !$0.isInteger }
+        // The result plus each part converted once to the result's element type.
+        try budget.claim(elements: 2 * n, bytesPerElement: 8, ctx)
+        let floatParts = anyFloat ? parts.map(\.floats) : [], intParts = anyFloat ? [] : parts.map(\.ints)
         var floats: [Float] = [], ints: [Int64] = []
         var batch = Set<Int>(), unknown = Set<Int>()
         for o in 0..<outer {
-            for p in parts {
+            for (pi, p) in parts.enumerated() {
                 let block = p.shape[axis] * inner
-                let f = anyFloat ? p.floats : [], v = anyFloat ? [] : p.ints
+                let f = anyFloat ? floatParts[pi] : [], v = anyFloat ? [] : intParts[pi]
                 for k in 0..<block {
                     let src = o * block + k
                     let dst = anyFloat ? floats.count : ints.count
@@ -318,7 +331,8 @@ enum ConstantFolding {
 
     // MARK: arithmetic
 
-    private static func arithmetic(_ op: String, _ a: ConstTensor, _ b: ConstTensor, _ ctx: NodeContext) throws -> ConstTensor {
+    private static func arithmetic(_ op: String, _ a: ConstTensor, _ b: ConstTensor, _ ctx: NodeContext,
+                                   _ budget: FoldingBudget) throws -> ConstTensor {
         let rank = max(a.shape.count, b.shape.count)
         let sa = [Int](repeating: 1, count: rank - a.shape.count) + a.shape
         let sb = [Int](repeating: 1, count: rank - b.shape.count) + b.shape
@@ -330,6 +344,10 @@ enum ConstantFolding {
             shape.append(sa[i] == 1 ? sb[i] : sa[i])
         }
         guard let n = ShapeMath.count(shape, limit: maxElements) else { throw ctx.error("result too large") }
+        // Result, both operands in the result's element type, and the batch-size marks (a set
+        // entry costs about 16 bytes) when an operand carries any.
+        let marked = !(a.batchElements.isEmpty && a.unknownElements.isEmpty && b.batchElements.isEmpty && b.unknownElements.isEmpty)
+        try budget.claim(elements: n + a.count + b.count + (marked ? 2 * n : 0), bytesPerElement: 8, ctx)
         let stA = ShapeMath.strides(sa), stB = ShapeMath.strides(sb), stO = ShapeMath.strides(shape)
         func sources(_ flat: Int) -> (Int, Int) {
             var ia = 0, ib = 0, rem = flat
@@ -343,7 +361,8 @@ enum ConstantFolding {
         }
         var batch = Set<Int>(), unknown = Set<Int>()
         let integer = a.isInteger && b.isInteger
-        let fa = a.floats, fb = b.floats, va = a.ints, vb = b.ints
+        let fa = integer ? [] : a.floats, fb = integer ? [] : b.floats
+        let va = integer ? a.ints : [], vb = integer ? b.ints : []
         var floats: [Float] = [], ints: [Int64] = []
         for k in 0..<n {
             let (i, j) = sources(k)

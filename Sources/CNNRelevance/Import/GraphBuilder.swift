@@ -21,6 +21,9 @@ final class GraphBuilder {
     /// Largest per-sample value the importer accepts (elements); guards against absurd shapes
     /// from corrupt attributes before the engine allocates anything.
     static let maxValueElements = 1 << 30
+    /// Most channels a per-channel constant (Add/Sub/Mul/Div) may span: its scale and shift
+    /// are materialised at import (64 MiB each at this limit); real networks stay below 2^16.
+    static let maxAffineChannels = 1 << 24
     /// Static batch size declared by the model input, if any (a folded Reshape target may
     /// hard-code it instead of -1 or the folded batch size).
     let declaredBatch: Int?
@@ -31,6 +34,8 @@ final class GraphBuilder {
     private(set) var valueShapes: [[Int]] = []
     private(set) var valueNames: [String] = []
     private(set) var nodes: [Node] = []
+    /// What constant folding may still allocate in this import.
+    let foldingBudget = FoldingBudget()
 
     init(opset: Int, declaredBatch: Int?, externalDirectory: URL?) {
         self.opset = opset

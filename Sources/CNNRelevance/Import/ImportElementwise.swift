@@ -59,6 +59,11 @@ extension GraphBuilder {
         guard padded[0] == 1, channelAxisOK, padded.dropFirst(2).allSatisfy({ $0 == 1 }) else {
             throw ctx.error("constant operand of shape \(ShapeMath.describe(c.shape)) is not per-channel for a value of per-sample shape \(ShapeMath.describe(s)); only per-channel constants are supported")
         }
+        // One scale and one shift per channel are materialised: a Reshape to [2^30, 1, 1] made a
+        // scalar Add of a 1-KB file allocate 6 GB here (50 s).
+        guard s[0] <= GraphBuilder.maxAffineChannels else {
+            throw ctx.error("a per-channel constant over \(s[0]) channels (more than \(GraphBuilder.maxAffineChannels)) is not supported")
+        }
         let f = c.floats
         return padded[1] == 1 ? [Float](repeating: f[0], count: s[0]) : f
     }

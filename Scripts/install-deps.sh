@@ -3,18 +3,8 @@
 # VLFeat (reference for SIFT/GMM/Fisher; linked by tests and the benchmark), OpenBLAS,
 # libjpeg, libpng, OpenSSL (SHA-256), Cairo and a font (figures and plots). Needs root or sudo. Swift itself is expected on PATH (or in /opt/swift).
 set -euo pipefail
-packages=(libvlfeat-dev libopenblas-dev libjpeg-dev libpng-dev libssl-dev libcairo2-dev fonts-dejavu-core pkg-config)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}" >&2
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+"$(dirname "$0")/apt-install-missing.sh" "build dependencies" \
+    libvlfeat-dev libopenblas-dev libjpeg-dev libpng-dev libssl-dev libcairo2-dev fonts-dejavu-core pkg-config
 if ! command -v swift >/dev/null 2>&1; then
   if [ -x /opt/swift/usr/bin/swift ]; then
     echo "note: add /opt/swift/usr/bin to PATH" >&2

@@ -4,8 +4,9 @@
 /// same in every chunk, so the chunking does not change the result beyond float rounding of
 /// the kernels' own work split.
 struct SampleChunks {
-    /// 8 Mi floats (32 MiB): one 112×112 MobileNetV2 sample's alpha-beta temporaries (about
-    /// 5.4 Mi floats) fit, and so do the pool's 32 MiB, so the chunks reuse the same blocks.
+    /// 8 Mi floats (32 MiB): one sample's alpha-beta temporaries on MobileNetV2's largest layer
+    /// (7.5 Mi floats) fit, and a chunk's buffers fit the pool's 32 MiB, so the next chunk reuses
+    /// them instead of faulting in fresh pages.
     static let defaultBudget = 1 << 23
 
     let ranges: [Range<Int>]

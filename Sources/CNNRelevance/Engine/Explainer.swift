@@ -72,6 +72,8 @@ public final class Explainer: @unchecked Sendable {
     /// Per value, the lowest node whose rule step reads it (`Int.max`: none): a releasing walk
     /// drops the value after that step.
     let releaseAt: [Int]
+    /// Budget of a relevance step's temporaries (`SampleChunks`); tests lower it to force chunks.
+    var relevanceChunkFloats = SampleChunks.defaultBudget
 
     var prepared: PreparedGraph { model.prepared }
 
@@ -195,7 +197,7 @@ public final class Explainer: @unchecked Sendable {
         var walk = RelevanceWalk(graph: prepared, rules: rules, store: pass.store)
         walk.diagnose = diagnose
         if releasing { walk.releaseAt = releaseAt }
-        let ctx = EngineContext(batch: batch, workspace: Workspace(), serial: false)
+        let ctx = EngineContext(batch: batch, workspace: Workspace(), serial: false, chunkFloats: relevanceChunkFloats)
         var pending: RelevanceWalk.Pending = [prepared.logitValue: initialRelevance(pass, targets: targets)]
 
         // Shared part: normal rules from the top down to the lowest requested boundary,
@@ -230,7 +232,8 @@ public final class Explainer: @unchecked Sendable {
             let jobs = ks.map { (cutOff.boundary($0) - 1, snapshots[$0]!) }
             snapshots = [:]
             Parallel.forEach(jobs.count) { j in
-                let serial = EngineContext(batch: batch, workspace: Workspace(slots: 1), serial: true)
+                let serial = EngineContext(batch: batch, workspace: Workspace(slots: 1), serial: true,
+                                           chunkFloats: relevanceChunkFloats)
                 do {
                     let r = try walk.finishFlat(from: jobs[j].0, jobs[j].1, serial)
                     let ok = isFinite(r)

@@ -11,10 +11,23 @@ final class FloatBuffer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
     private let capacity: Int
+    /// The buffer a view points into (kept alive by the view); nil for a buffer that owns its memory.
+    private let base: FloatBuffer?
 
     init(count: Int) {
         self.count = count
         (pointer, capacity) = BufferPool.shared.take(count)
+        base = nil
+    }
+
+    /// The samples `samples` of a batch buffer with `perSample` floats per sample, without a copy:
+    /// a relevance step that works on part of the batch at a time reads and writes through it.
+    init(samples: Range<Int>, of buffer: FloatBuffer, perSample: Int) {
+        precondition(samples.lowerBound >= 0 && samples.upperBound * perSample <= buffer.count, "view out of range")
+        count = samples.count * perSample
+        pointer = buffer.pointer + samples.lowerBound * perSample
+        capacity = 0
+        base = buffer
     }
 
     convenience init(zeros count: Int) {
@@ -34,7 +47,7 @@ final class FloatBuffer: @unchecked Sendable {
         }
     }
 
-    deinit { BufferPool.shared.give(pointer, capacity: capacity) }
+    deinit { if base == nil { BufferPool.shared.give(pointer, capacity: capacity) } }
 
     subscript(i: Int) -> Float {
         get { pointer[i] }

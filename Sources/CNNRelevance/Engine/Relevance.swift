@@ -153,4 +153,12 @@ struct EngineContext {
     let batch: Int
     let workspace: Workspace
     let serial: Bool
+    /// Budget in floats for the temporaries of one relevance step that works on the batch in
+    /// chunks of samples (`SampleChunks`).
+    var chunkFloats = SampleChunks.defaultBudget
+
+    /// The same context for `samples` samples (one chunk of the batch).
+    func chunk(_ samples: Int) -> EngineContext {
+        EngineContext(batch: samples, workspace: workspace, serial: serial, chunkFloats: chunkFloats)
+    }
 }

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 import LRPCore
 
 /// LRP-αβ (α − β = 1) with zennit's treatment of negative inputs and of the bias:
@@ -20,8 +21,8 @@ struct AlphaBetaRule: MappingRule {
 
     var name: String { alpha == 1 && beta == 0 ? "z-plus" : "alpha-beta(\(alpha),\(beta))" }
 
-    /// Builds the forward stack (`[w⁺; w⁻; w]`, or `[w⁺; w]` for β = 0) with its bias `[0; 0; b]`,
-    /// the backward stacks `[w⁺; w⁻]`, `[w⁻; w⁺]` (β > 0) or w⁺, w⁻ (β = 0), and b⁺, b⁻.
+    /// Builds the backward stacks `[w⁺; w⁻]`, `[w⁻; w⁺]` (β > 0) or w⁺, w⁻ (β = 0), b⁺, b⁻, and
+    /// the recipe of the forward stack (`[w⁺; w⁻; w]`, or `[w⁺; w]` for β = 0, with bias `[0; 0; b]`).
     func prepare(_ layer: MappingLayer) throws -> any PreparedMappingRule {
         let pos = layer.mappedWeights { max($0, 0) }, neg = layer.mappedWeights { min($0, 0) }
         var biasPos: FloatBuffer?, biasNeg: FloatBuffer?
@@ -31,15 +32,20 @@ struct AlphaBetaRule: MappingRule {
             (biasPos, biasNeg) = (bp, bn)
         }
         let plusOnly = beta == 0
-        let forwardParts = plusOnly ? [pos, layer.weight] : [pos, neg, layer.weight]
-        var forwardBias: FloatBuffer?
-        if let b = layer.bias {
-            let zero = FloatBuffer(zeros: b.count)
-            forwardBias = layer.stackedBias(plusOnly ? [zero, b] : [zero, zero, b])
+        // Built from the layer when first read, so it holds no copies of w⁺ and w⁻ until then.
+        let forwardStack = LazyForwardStack {
+            let pos = layer.mappedWeights { max($0, 0) }
+            let parts = plusOnly ? [pos, layer.weight] : [pos, layer.mappedWeights { min($0, 0) }, layer.weight]
+            var bias: FloatBuffer?
+            if let b = layer.bias {
+                let zero = FloatBuffer(zeros: b.count)
+                bias = layer.stackedBias(plusOnly ? [zero, b] : [zero, zero, b])
+            }
+            return (layer.stacked(parts), bias)
         }
-        return Prepared(alpha: alpha, beta: beta, name: name, plusOnly: plusOnly,
-                        forwardStack: layer.stacked(forwardParts), forwardBias: forwardBias,
-                        parts: forwardParts.count, weightPos: pos, weightNeg: neg,
+        // β > 0 reads w⁺ and w⁻ only through the stacks, so they are not kept on their own.
+        return Prepared(alpha: alpha, beta: beta, name: name, plusOnly: plusOnly, forwardStack: forwardStack,
+                        parts: plusOnly ? 2 : 3, weightPos: plusOnly ? pos : nil, weightNeg: plusOnly ? neg : nil,
                         stackedPosNeg: plusOnly ? nil : layer.stacked([pos, neg]),
                         stackedNegPos: plusOnly ? nil : layer.stacked([neg, pos]), biasPos: biasPos, biasNeg: biasNeg)
     }
@@ -51,17 +57,18 @@ struct AlphaBetaRule: MappingRule {
         let name: String
         /// β = 0 (z-plus): only `P` and the `w⁺` half are needed.
         let plusOnly: Bool
-        /// Per group `[w⁺; w⁻; w]` (`[w⁺; w]` for z-plus): the one forward product of a
-        /// non-negative input.
-        let forwardStack: FloatBuffer
-        /// `[0; 0; b]` per group (`[0; b]`), so the last part is the layer output `wx + b`.
-        let forwardBias: FloatBuffer?
+        /// Per group `[w⁺; w⁻; w]` (`[w⁺; w]` for z-plus) with bias `[0; 0; b]` (`[0; b]`), so the
+        /// last part is the layer output `wx + b`: the one forward product of a non-negative input
+        /// when the products are kept. Built on first use: a pass that forms its products in the
+        /// relevance step (`lrp-cnn explain`) never reads it, and it is 2–3 times the weights.
+        let forwardStack: LazyForwardStack
         /// Parts of `forwardStack` per group (3, or 2 for z-plus).
         let parts: Int
-        let weightPos: FloatBuffer
-        let weightNeg: FloatBuffer
+        /// w⁺ and w⁻ (z-plus only).
+        let weightPos: FloatBuffer?
+        let weightNeg: FloatBuffer?
         /// Per group `[w⁺; w⁻]` (β > 0): the transposed product of `[a; b]`, and the forward
-        /// products of the parts of an input with negative values.
+        /// products of a non-negative input or of the parts of an input with negative values.
         let stackedPosNeg: FloatBuffer?
         /// Per group `[w⁻; w⁺]` (β > 0): the transposed product for the negative inputs.
         let stackedNegPos: FloatBuffer?
@@ -87,7 +94,8 @@ struct AlphaBetaRule: MappingRule {
                 let s = FloatBuffer(count: ctx.batch * stackedCount)
                 let (groups, per, spatial) = (Int32(layer.groups), Int32(layer.outPerGroup), Int32(layer.output.spatial))
                 let width = Int32(parts) * per, offset = Int32(parts - 1) * per
-                try layer.forwardProducts(inputs: [x], weights: [forwardStack], biases: [forwardBias], outputs: [s],
+                let (stack, stackBias) = forwardStack.value
+                try layer.forwardProducts(inputs: [x], weights: [stack], biases: [stackBias], outputs: [s],
                                           geometry: layer.stackedGeometry(parts: parts), context: ctx)
                 // The output and the kept products are copied out, so the stack is freed here and
                 // the relevance pass keeps only `[w⁺x; w⁻x]` (z-plus: `w⁺x`).
@@ -108,28 +116,16 @@ struct AlphaBetaRule: MappingRule {
             return (z, try negativeProducts(layer, x, ctx))
         }
 
-        /// The products the relevance pass reads, without the layer output: `[w⁺x; w⁻x]` per group
-        /// (z-plus: `w⁺x`) for a non-negative input, else `negativeProducts` — for a forward pass
-        /// that did not keep them (`ForwardStep.keepProducts`).
-        private func products(_ layer: MappingLayer, _ x: FloatBuffer, _ ctx: EngineContext) throws -> SavedProducts {
-            guard !hasNegative(x, count: ctx.batch * layer.inputCount, ctx) else { return try negativeProducts(layer, x, ctx) }
-            let parts = plusOnly ? 1 : 2
-            let p = FloatBuffer(count: ctx.batch * parts * layer.output.count)
-            try layer.forwardProducts(inputs: [x], weights: [plusOnly ? weightPos : stackedPosNeg!], outputs: [p],
-                                      geometry: layer.stackedGeometry(parts: parts), context: ctx)
-            return SavedProducts(positive: p, negative: nil, groupChannels: parts * layer.outPerGroup)
-        }
-
         /// Products of an input with negative values, from its parts x⁺ and x⁻: `[w⁺x⁺; w⁻x⁺]` and
         /// `[w⁺x⁻; w⁻x⁻]`, or for z-plus `w⁺x⁺` and `w⁻x⁻`.
-        private func negativeProducts(_ layer: MappingLayer, _ x: FloatBuffer, _ ctx: EngineContext) throws -> SavedProducts {
+        func negativeProducts(_ layer: MappingLayer, _ x: FloatBuffer, _ ctx: EngineContext) throws -> SavedProducts {
             let total = ctx.batch * layer.inputCount
             let xp = FloatBuffer(count: total), xn = FloatBuffer(count: total)
             ctx.elementwise(total) { o, n in lrp_split_sign(x.pointer + o, xp.pointer + o, xn.pointer + o, n) }
             let outCount = layer.output.count
             if plusOnly {
                 let pp = FloatBuffer(count: ctx.batch * outCount), qn = FloatBuffer(count: ctx.batch * outCount)
-                try layer.forwardProducts(inputs: [xp, xn], weights: [weightPos, weightNeg], outputs: [pp, qn],
+                try layer.forwardProducts(inputs: [xp, xn], weights: [weightPos!, weightNeg!], outputs: [pp, qn],
                                           geometry: layer.geometry, context: ctx)
                 return SavedProducts(positive: pp, negative: qn, groupChannels: layer.outPerGroup)
             }
@@ -140,76 +136,7 @@ struct AlphaBetaRule: MappingRule {
             return SavedProducts(positive: pn, negative: q, groupChannels: 2 * layer.outPerGroup)
         }
 
-        func relevance(_ layer: MappingLayer, input x: FloatBuffer?, output z: FloatBuffer?, saved: SavedProducts?,
-                       relevance r: Relevance, context ctx: EngineContext) throws -> Relevance {
-            let x = try required(x, "input", of: layer)
-            let products = try saved ?? products(layer, x, ctx)
-            let R = r.materialized(layer.output, batch: ctx.batch)
-            let total = ctx.batch * layer.inputCount
-            let outCount = layer.output.count
-            let productCount = products.groupChannels * layer.groups * layer.output.spatial
-            let pn = products.positive, pnNeg = products.negative
-            let groups = Int32(layer.groups), perGroup = Int32(layer.outPerGroup), spatial = Int32(layer.output.spatial)
-            let width = Int32(products.groupChannels)
-            let (a, b, s) = (alpha, beta, stabilizer)
-            let bp = biasPos?.pointer, bn = biasNeg?.pointer
-            let status = StatusCollector()
-            let dPos = FloatBuffer(count: total)
-            if plusOnly {
-                // a = αR/P, then x⁺ ⊙ w⁺ᵀa (+ x⁻ ⊙ w⁻ᵀa)
-                let g = FloatBuffer(count: ctx.batch * outCount)
-                WorkSplit.run(batch: ctx.batch, extent: layer.output.spatial, serial: ctx.serial) { n, sp, _ in
-                    status.check(lrp_zplus_normalize(R.pointer + n * outCount, pn.pointer + n * productCount,
-                                                     pnNeg.map { $0.pointer + n * productCount }, width, bp, groups,
-                                                     perGroup, spatial, Int32(sp.lowerBound), Int32(sp.upperBound), a, s,
-                                                     g.pointer + n * outCount))
-                }
-                try status.throwIfFailed("z-plus rule of \(layer.name)")
-                if pnNeg != nil {
-                    let dNeg = FloatBuffer(count: total)
-                    try layer.backwardProducts(weights: [weightPos, weightNeg], dys: [g, g], dxs: [dPos, dNeg],
-                                               geometry: layer.geometry, context: ctx) { range in
-                        let o = range.lowerBound
-                        lrp_signed_mul(x.pointer + o, dPos.pointer + o, dNeg.pointer + o, dPos.pointer + o, range.count)
-                    }
-                } else {
-                    try layer.backwardProducts(weights: [weightPos], dys: [g], dxs: [dPos], geometry: layer.geometry,
-                                               context: ctx) { range in
-                        let o = range.lowerBound
-                        lrp_mul(x.pointer + o, dPos.pointer + o, dPos.pointer + o, range.count)
-                    }
-                }
-                return .full(dPos)
-            }
-            let (wpm, wnp) = (stackedPosNeg!, stackedNegPos!)
-            let sg = layer.stackedGeometry(parts: 2)
-            let stackedCount = 2 * outCount
-            // g = [a; b] = [α R/P; −β R/N] per group
-            let g = FloatBuffer(count: ctx.batch * stackedCount)
-            WorkSplit.run(batch: ctx.batch, extent: layer.output.spatial, serial: ctx.serial) { n, sp, _ in
-                status.check(lrp_alphabeta_normalize_strided(R.pointer + n * outCount, pn.pointer + n * productCount,
-                                                             pnNeg.map { $0.pointer + n * productCount }, width, bp, bn,
-                                                             groups, perGroup, spatial, Int32(sp.lowerBound),
-                                                             Int32(sp.upperBound), a, b, s, g.pointer + n * stackedCount))
-            }
-            try status.throwIfFailed("alpha-beta rule of \(layer.name)")
-            if pnNeg != nil {
-                let dNeg = FloatBuffer(count: total)
-                try layer.backwardProducts(weights: [wpm, wnp], dys: [g, g], dxs: [dPos, dNeg], geometry: sg,
-                                           context: ctx) { range in
-                    let o = range.lowerBound
-                    lrp_signed_mul(x.pointer + o, dPos.pointer + o, dNeg.pointer + o, dPos.pointer + o, range.count)
-                }
-            } else {
-                try layer.backwardProducts(weights: [wpm], dys: [g], dxs: [dPos], geometry: sg, context: ctx) { range in
-                    let o = range.lowerBound
-                    lrp_mul(x.pointer + o, dPos.pointer + o, dPos.pointer + o, range.count)
-                }
-            }
-            return .full(dPos)
-        }
-
-        private func hasNegative(_ x: FloatBuffer, count: Int, _ ctx: EngineContext) -> Bool {
+        func hasNegative(_ x: FloatBuffer, count: Int, _ ctx: EngineContext) -> Bool {
             let flags = FloatBuffer(zeros: WorkSplit.workers)
             var found = false
             if ctx.serial || count < 65_536 {
@@ -223,5 +150,24 @@ struct AlphaBetaRule: MappingRule {
             return found
         }
 
+    }
+}
+
+/// The forward stack of an alpha-beta layer, built once on first use (thread-safe: concurrent
+/// forward passes may ask for it together).
+final class LazyForwardStack: @unchecked Sendable {
+    private let lock = NSLock()
+    private let make: () -> (weights: FloatBuffer, bias: FloatBuffer?)
+    private var built: (weights: FloatBuffer, bias: FloatBuffer?)?
+
+    init(_ make: @escaping () -> (weights: FloatBuffer, bias: FloatBuffer?)) { self.make = make }
+
+    var value: (weights: FloatBuffer, bias: FloatBuffer?) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let built { return built }
+        let v = make()
+        built = v
+        return v
     }
 }

@@ -63,6 +63,13 @@ final class SavedProducts: @unchecked Sendable {
         self.negative = negative
         self.groupChannels = groupChannels
     }
+
+    /// The products of `samples` (views, no copy), `perSample` floats per sample in each buffer.
+    func samples(_ samples: Range<Int>, perSample: Int) -> SavedProducts {
+        SavedProducts(positive: FloatBuffer(samples: samples, of: positive, perSample: perSample),
+                      negative: negative.map { FloatBuffer(samples: samples, of: $0, perSample: perSample) },
+                      groupChannels: groupChannels)
+    }
 }
 
 /// Element ranges of a per-sample flat range: the helpers the rules share.

@@ -18,15 +18,18 @@ public enum Colormap: String, CaseIterable, Sendable {
     /// RGB bytes into `out` (3 per value); the map is chosen once, not per pixel.
     func colors(_ values: UnsafeBufferPointer<Float>, scale: Float, into out: UnsafeMutableBufferPointer<UInt8>) {
         precondition(out.count >= 3 * values.count)
-        func fill(_ color: (Float) -> (UInt8, UInt8, UInt8)) {
+        // one loop per map, so that the colour function is inlined into it
+        switch self {
+        case .lrp:
             for i in 0..<values.count {
-                let (r, g, b) = color(scale > 0 ? values[i] / scale : 0)
+                let (r, g, b) = Self.jet(scale > 0 ? values[i] / scale : 0)
                 out[3 * i] = r; out[3 * i + 1] = g; out[3 * i + 2] = b
             }
-        }
-        switch self {
-        case .lrp: fill(Self.jet)
-        case .bwr: fill(Self.blueWhiteRed)
+        case .bwr:
+            for i in 0..<values.count {
+                let (r, g, b) = Self.blueWhiteRed(scale > 0 ? values[i] / scale : 0)
+                out[3 * i] = r; out[3 * i + 1] = g; out[3 * i + 2] = b
+            }
         }
     }
 

@@ -68,7 +68,7 @@ enum PILResize {
         var count: [Int32]
         var weights: [Int32]
         var taps: Int
-        /// Input indices from the first one read to the last one, inclusive.
+        /// How many input rows (or columns) lie between the first and the last one read.
         var rowsRead: Int
 
         init(_ coefficients: [(start: Int, weights: [Int])]) {

@@ -118,11 +118,31 @@ int lrp_image_decode_reduced(const uint8_t *data, size_t size, int scaleDenom, i
  ** @param path       destination path (the caller writes to a temporary name and renames).
  ** @param pixels     height*width*channels bytes, HWC.
  ** @param channels   1 (grey), 3 (RGB) or 4 (RGBA).
- ** Compressed for speed (zlib level 1, Sub filter): lossless like any PNG, written several
- ** times faster than with libpng's defaults.
+ ** @param level      zlib level 0...9 (0: stored, uncompressed deflate blocks).
+ ** @param subFilter  1: every row gets the Sub filter (photographs); 0: no filter (colour maps,
+ **                   whose runs of equal colours compress better unfiltered).
+ ** One fixed filter and a low level: lossless like any PNG, written several times faster than
+ ** with libpng's defaults (level 6, adaptive filtering).
  ** @return ::LRP_OK, ::LRP_E_ARGUMENT or ::LRP_E_IO. */
 int lrp_png_write(const char *path, const uint8_t *pixels, int width, int height, int channels,
-                  char *message, size_t messageCapacity);
+                  int level, int subFilter, char *message, size_t messageCapacity);
+
+/** @brief Resize 8-bit interleaved pixels with Pillow's bilinear passes (`Image.resize(BILINEAR)`):
+ ** horizontal pass first, then vertical; fixed-point weights with 22 fractional bits, a 32-bit
+ ** sum starting at one half, each pass clipped to bytes (Pillow's ImagingResample*_8bpc).
+ ** Per output column x: the first input column @a xStart[x], @a xCount[x] ≤ @a xTaps weights in
+ ** row x of @a xWeights (outW × xTaps); likewise per output row. Only the input rows the
+ ** vertical pass reads get the horizontal pass.
+ ** @param in       inH*inW*channels bytes, HWC.
+ ** @param tmp      workspace of at least (rows read) × outW × channels bytes (inH × outW ×
+ **                 channels always suffices); @a tmpCapacity its size.
+ ** @param out      out: outH*outW*channels bytes, HWC.
+ ** @return ::LRP_OK, ::LRP_E_ARGUMENT (a tap outside the input, bad sizes) or ::LRP_E_NOMEM
+ **         (workspace too small). */
+int lrp_resize_u8(const uint8_t *in, int inW, int inH, int channels,
+                  const int32_t *xStart, const int32_t *xCount, const int32_t *xWeights, int xTaps, int outW,
+                  const int32_t *yStart, const int32_t *yCount, const int32_t *yWeights, int yTaps, int outH,
+                  uint8_t *tmp, size_t tmpCapacity, uint8_t *out);
 
 /* ====================================================================================== */
 /* 2. CNN: convolution forward, LRP backward rules, pooling                               */

@@ -138,11 +138,15 @@ public struct ExplanationWriter {
             }
             if outputs.contains(.png) {
                 let colored = Heatmap.render(set.heatmap, colormap: colormap)
-                files.append((f.url("heatmap.png"), { try PNGFile.write(colored, width: w, height: h, channels: 3, to: $0) }))
+                files.append((f.url("heatmap.png"), {
+                    try PNGFile.write(colored, width: w, height: h, channels: 3, encoding: .colourMap, to: $0)
+                }))
             }
             if outputs.contains(.overlay) {
                 let overlay = Heatmap.overlay(image: set.picture, map: set.heatmap)
-                files.append((f.url("overlay.png"), { try PNGFile.write(overlay, width: w, height: h, channels: 4, to: $0) }))
+                files.append((f.url("overlay.png"), {
+                    try PNGFile.write(overlay, width: w, height: h, channels: 4, encoding: .stored, to: $0)
+                }))
             }
             if outputs.contains(.json) {
                 let json = try JSONOutput.encode(set.summary)

@@ -88,7 +88,7 @@ public struct Image: Sendable, Equatable {
         return (Int(w), Int(h), Int(c))
     }
 
-    private static func read(_ url: URL) throws -> Data {
+    static func read(_ url: URL) throws -> Data {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
             throw LRPError("\(url.path): no such file")
@@ -115,43 +115,17 @@ public struct Image: Sendable, Equatable {
 
     /// Decodes JPEG or PNG bytes (reduced while decoding when `need` allows).
     public static func decode(_ data: Data, need: Need? = nil, maxPixels: Int = Image.maxPixels) throws -> Image {
-        var message = [CChar](repeating: 0, count: 256)
-        let (w, h, _) = try info(data)
-        let (pixels, overflow) = w.multipliedReportingOverflow(by: h)
-        guard !overflow, pixels <= maxPixels else {
-            throw LRPError("image of \(w)×\(h) pixels is larger than the limit of \(maxPixels) pixels")
-        }
-        let isJPEG = data.count >= 2 && data[data.startIndex] == 0xFF && data[data.startIndex + 1] == 0xD8
-        let r = need.map { reduction(width: w, height: h, isJPEG: isJPEG, need: $0) } ?? .none
-        var ow: Int32 = 0, oh: Int32 = 0, oc: Int32 = 0
-        let sizeStatus = data.withUnsafeBytes { buf in
-            lrp_image_decode_reduced(buf.bindMemory(to: UInt8.self).baseAddress, buf.count, Int32(r.scaleDenom), Int32(r.boxX),
-                                     Int32(r.boxY), nil, 0, &ow, &oh, &oc, &message, message.count)
-        }
-        guard sizeStatus == LRP_OK.rawValue else { throw decodeError(sizeStatus, message) }
-        let outPixels = Int(ow) * Int(oh)
-        if need != nil && outPixels > maxReducedPixels {
-            throw LRPError("image of \(w)×\(h) pixels is too elongated to be fitted (\(ow)×\(oh) after reduction, limit \(maxReducedPixels) pixels)")
-        }
-        let (count, overflow2) = outPixels.multipliedReportingOverflow(by: Int(oc))
-        guard !overflow2, oc >= 1 else { throw LRPError("corrupt image: implausible size \(w)x\(h)") }
-        var raw = [UInt8](repeating: 0, count: count)
-        let status = data.withUnsafeBytes { buf in
-            raw.withUnsafeMutableBufferPointer { out in
-                lrp_image_decode_reduced(buf.bindMemory(to: UInt8.self).baseAddress, buf.count, Int32(r.scaleDenom), Int32(r.boxX),
-                                         Int32(r.boxY), out.baseAddress, out.count, nil, nil, nil, &message, message.count)
-            }
-        }
-        guard status == LRP_OK.rawValue else { throw decodeError(status, message) }
-        var image = Image(width: Int(ow), height: Int(oh), channels: Int(oc), pixels: raw.map(Float.init))
-        if r != .none {
-            image.extentWidth = Double(w) / Double(r.scaleDenom * r.boxX)
-            image.extentHeight = Double(h) / Double(r.scaleDenom * r.boxY)
-        }
-        return image
+        Image(try ByteImage.decode(data, need: need, maxPixels: maxPixels))
     }
 
-    private static func decodeError(_ status: Int32, _ message: [CChar]) -> LRPError {
+    /// The float version of a byte picture (same size, extent and samples).
+    public init(_ picture: ByteImage) {
+        self.init(width: picture.width, height: picture.height, channels: picture.channels,
+                  pixels: picture.bytes.map(Float.init))
+        (extentWidth, extentHeight) = (picture.extentWidth, picture.extentHeight)
+    }
+
+    static func decodeError(_ status: Int32, _ message: [CChar]) -> LRPError {
         let reason = String(cString: message)
         switch status {
         case LRP_E_UNSUPPORTED.rawValue: return LRPError("unsupported image: \(reason)")
@@ -193,7 +167,7 @@ public struct Image: Sendable, Equatable {
 
     /// Samples rounded and clamped to bytes, HWC.
     public func bytes() -> [UInt8] {
-        pixels.map { UInt8(max(0, min(255, $0.rounded()))) }
+        pixels.map(roundedByte)
     }
 
     /// Planar (CHW) copy of the samples.

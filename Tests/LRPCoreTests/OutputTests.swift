@@ -15,6 +15,61 @@ final class OutputTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["x.png"])
     }
 
+    /// Every encoding is lossless: grey and RGB pictures of heatmap size decode to the same bytes.
+    func testEveryPNGEncodingDecodesToTheSamePixels() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (w, h) = (224, 160)
+        for channels in [1, 3] {
+            // runs of one value (as in colour maps) and noise (as in photographs)
+            let pixels: [UInt8] = (0..<(w * h * channels)).map { (i: Int) -> UInt8 in
+                let noise: Int = (i &* 2_654_435_761) >> 13
+                return i % 5 == 0 ? UInt8(truncatingIfNeeded: noise) : UInt8(truncatingIfNeeded: i / 97)
+            }
+            for encoding in [PNGFile.Encoding.photo, .colourMap, .stored] {
+                let url = dir.appendingPathComponent("e\(channels)-\(encoding.level)-\(encoding.subFilter).png")
+                try PNGFile.write(pixels, width: w, height: h, channels: channels, encoding: encoding, to: url)
+                let back = try Image.load(url)
+                XCTAssertEqual([back.width, back.height, back.channels], [w, h, channels])
+                XCTAssertEqual(back.bytes(), pixels, "\(channels) channels, \(encoding)")
+            }
+        }
+    }
+
+    /// The stored encoding keeps RGBA rows as they are, alpha included (the decoder drops alpha,
+    /// so the file's deflate stream is read here: stored blocks hold the filtered rows verbatim).
+    func testStoredPNGKeepsRGBARowsVerbatim() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (w, h) = (224, 224)
+        let pixels: [UInt8] = (0..<(w * h * 4)).map { (i: Int) -> UInt8 in UInt8(truncatingIfNeeded: i &* 7 &+ (i >> 10)) }
+        let url = dir.appendingPathComponent("rgba.png")
+        try PNGFile.write(pixels, width: w, height: h, channels: 4, encoding: .stored, to: url)
+        let file = [UInt8](try Data(contentsOf: url))
+        // concatenate the IDAT chunks
+        var zlib: [UInt8] = [], at = 8
+        while at + 8 <= file.count {
+            let length = file[at..<at + 4].reduce(0) { $0 << 8 | Int($1) }
+            if String(decoding: file[at + 4..<at + 8], as: UTF8.self) == "IDAT" { zlib += file[at + 8..<at + 8 + length] }
+            at += 12 + length
+        }
+        XCTAssertEqual(file[25], 6, "colour type RGBA")
+        // zlib header, then stored blocks: BFINAL/BTYPE byte, LEN, NLEN, LEN raw bytes
+        var raw: [UInt8] = [], p = 2, last = false
+        while !last {
+            XCTAssertEqual(zlib[p] & 0b110, 0, "stored block")
+            last = zlib[p] & 1 == 1
+            let len = Int(zlib[p + 1]) | Int(zlib[p + 2]) << 8
+            raw += zlib[p + 5..<p + 5 + len]
+            p += 5 + len
+        }
+        XCTAssertEqual(raw.count, h * (1 + w * 4))
+        for y in 0..<h {
+            XCTAssertEqual(raw[y * (1 + w * 4)], 0, "row \(y) unfiltered")
+            XCTAssertEqual(Array(raw[y * (1 + w * 4) + 1..<(y + 1) * (1 + w * 4)]), Array(pixels[y * w * 4..<(y + 1) * w * 4]))
+        }
+    }
+
     func testAtomicWriteLeavesNothingWhenProducerFails() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -24,6 +79,35 @@ final class OutputTests: XCTestCase {
             throw Boom()
         })
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+    }
+
+    /// The libm-free byte rounding equals the expression it replaces, halves and edges included.
+    func testRoundedByteEqualsRoundedClampedFloat() {
+        func reference(_ v: Float) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
+        var values: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, .leastNonzeroMagnitude, 254.5, 255, 255.5, 1e9, -1e9]
+        for half in stride(from: Float(-1.5), through: 256.5, by: 1) {
+            values += [half, half.nextUp, half.nextDown]
+        }
+        for i in 0...300_000 { values.append(Float(i) * 0.000_9 - 10) }
+        for v in values { XCTAssertEqual(roundedByte(v), reference(v), "\(v)") }
+    }
+
+    /// The heatmap's one-pass colouring gives each value's `color(v / scale)`.
+    func testRenderColoursEveryValueAsColor() {
+        var values: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, 3, -3, 1.5, -0.75]
+        for i in 0..<2_000 { values.append(Float(i) * 0.003_1 - 3.1) }
+        let map = NDArray(shape: [1, values.count], data: values)
+        for colormap in Colormap.allCases {
+            let rendered = Heatmap.render(map, colormap: colormap)
+            let scale = Heatmap.maxAbs(values)
+            for (i, v) in values.enumerated() {
+                let (r, g, b) = colormap.color(v / scale)
+                XCTAssertEqual(Array(rendered[3 * i..<3 * i + 3]), [r, g, b], "\(colormap) \(v)")
+            }
+            let zero = Heatmap.render(NDArray(shape: [1, 2], data: [0, 0]), colormap: colormap)
+            let (r, g, b) = colormap.color(0)
+            XCTAssertEqual(zero, [r, g, b, r, g, b], "\(colormap): an all-zero map is neutral")
+        }
     }
 
     func testColormapsAreSymmetricAroundNeutral() {

@@ -1,3 +1,4 @@
+import CKernels
 import LRPCore
 
 /// Pillow's bilinear resize of 8-bit pictures (`Image.resize(size, BILINEAR)` on an RGB image,
@@ -34,50 +35,54 @@ enum PILResize {
         }
     }
 
-    private static func clip8(_ v: Int) -> Float {
-        if v <= 0 { return 0 }
-        let shifted = v >> precisionBits
-        return Float(min(255, shifted))
-    }
-
-    /// Resizes a picture whose samples are bytes (0...255 integers). `crop` (x, y, width, height
-    /// in the resized grid) computes only that part: the same values, without the whole
-    /// resized picture.
-    static func resize(_ image: Image, width w: Int, height h: Int,
+    /// Resizes a byte picture. `crop` (x, y, width, height in the resized grid) computes only
+    /// that part: the same values, without the whole resized picture. The passes run in C
+    /// (`lrp_resize_u8`); the result is returned as floats (whole numbers 0...255).
+    static func resize(_ image: ByteImage, width w: Int, height h: Int,
                        crop: (x: Int, y: Int, width: Int, height: Int)? = nil) -> Image {
         let c = image.channels
         let box = crop ?? (0, 0, w, h)
-        let horizontal = coefficients(from: image.width, to: w, range: box.x..<(box.x + box.width), extent: image.extentWidth)
-        let vertical = coefficients(from: image.height, to: h, range: box.y..<(box.y + box.height), extent: image.extentHeight)
-        let half = 1 << (precisionBits - 1)
+        let horizontal = Taps(coefficients(from: image.width, to: w, range: box.x..<(box.x + box.width), extent: image.extentWidth))
+        let vertical = Taps(coefficients(from: image.height, to: h, range: box.y..<(box.y + box.height), extent: image.extentHeight))
         let cw = box.width, ch = box.height
-        // Horizontal pass only over the source rows the vertical pass reads.
-        let rowLo = vertical.first.map(\.start) ?? 0
-        let rowHi = vertical.map { $0.start + $0.weights.count }.max() ?? 0
-        var tmp = [Int](repeating: 0, count: max(0, rowHi - rowLo) * cw * c)
-        image.pixels.withUnsafeBufferPointer { src in
-            for y in rowLo..<max(rowLo, rowHi) {
-                for x in 0..<cw {
-                    let (start, k) = horizontal[x]
-                    for k0 in 0..<c {
-                        var s = half
-                        for (j, kj) in k.enumerated() { s += Int(src[(y * image.width + start + j) * c + k0]) * kj }
-                        tmp[((y - rowLo) * cw + x) * c + k0] = Int(clip8(s))
-                    }
+        var tmp = [UInt8](repeating: 0, count: max(1, vertical.rowsRead * cw * c))
+        var out = [UInt8](repeating: 0, count: ch * cw * c)
+        let status = image.bytes.withUnsafeBufferPointer { src in
+            tmp.withUnsafeMutableBufferPointer { tmp in
+                out.withUnsafeMutableBufferPointer { dst in
+                    lrp_resize_u8(src.baseAddress, Int32(image.width), Int32(image.height), Int32(c),
+                                  horizontal.start, horizontal.count, horizontal.weights, Int32(horizontal.taps), Int32(cw),
+                                  vertical.start, vertical.count, vertical.weights, Int32(vertical.taps), Int32(ch),
+                                  tmp.baseAddress, tmp.count, dst.baseAddress)
                 }
             }
         }
-        var out = [Float](repeating: 0, count: ch * cw * c)
-        for y in 0..<ch {
-            let (start, k) = vertical[y]
-            for x in 0..<cw {
-                for k0 in 0..<c {
-                    var s = half
-                    for (j, kj) in k.enumerated() { s += tmp[((start - rowLo + j) * cw + x) * c + k0] * kj }
-                    out[(y * cw + x) * c + k0] = clip8(s)
-                }
+        precondition(status == LRP_OK.rawValue, "internal: resize taps outside the picture")
+        return Image(width: cw, height: ch, channels: c, pixels: out.map(Float.init))
+    }
+
+    /// Coefficients as the flat arrays `lrp_resize_u8` reads: per output index its first input
+    /// index, its number of weights, and `taps` weights (zero-padded).
+    struct Taps {
+        var start: [Int32]
+        var count: [Int32]
+        var weights: [Int32]
+        var taps: Int
+        /// How many input rows (or columns) lie between the first and the last one read.
+        var rowsRead: Int
+
+        init(_ coefficients: [(start: Int, weights: [Int])]) {
+            taps = max(1, coefficients.map(\.weights.count).max() ?? 1)
+            start = coefficients.map { Int32($0.start) }
+            count = coefficients.map { Int32($0.weights.count) }
+            var flat = [Int32](repeating: 0, count: coefficients.count * taps)
+            for (i, k) in coefficients.enumerated() {
+                for (j, v) in k.weights.enumerated() { flat[i * taps + j] = Int32(v) }
             }
+            weights = flat
+            let used = coefficients.filter { !$0.weights.isEmpty }
+            let lo = used.map(\.start).min() ?? 0, hi = used.map { $0.start + $0.weights.count }.max() ?? 0
+            rowsRead = max(0, hi - lo)
         }
-        return Image(width: cw, height: ch, channels: c, pixels: out)
     }
 }

@@ -56,7 +56,12 @@ public struct Preprocessing: Sendable {
     /// The picture as the model sees it (RGB, height×width, 0...255): resized or cropped, with
     /// Pillow's 8-bit resampling (what torchvision's transforms do to a decoded JPEG).
     public func fitted(_ image: Image) -> Image {
-        let rgb = Self.roundedToBytes(image.rgb())
+        fitted(ByteImage(rounding: image))
+    }
+
+    /// `fitted` of a picture as the decoder gave it (no float copy of the whole picture).
+    public func fitted(_ picture: ByteImage) -> Image {
+        let rgb = picture.rgb()
         switch fit {
         case .resize:
             return PILResize.resize(rgb, width: width, height: height)
@@ -91,24 +96,24 @@ public struct Preprocessing: Sendable {
 
     /// Loads and fits a picture, reducing a huge one while decoding.
     public func load(_ url: URL) throws -> Image {
-        fitted(try Image.load(url, need: decodeNeed))
-    }
-
-    private static func roundedToBytes(_ image: Image) -> Image {
-        var out = image
-        out.pixels = image.pixels.map { max(0, min(255, $0.rounded())) }
-        return out
+        fitted(try ByteImage.load(url, need: decodeNeed))
     }
 
     /// Planar `[C, H, W]` input of a fitted picture (RGB, height×width).
     public func tensor(fromFitted image: Image) -> [Float] {
-        let planes = image.rgb().planar()
+        let rgb = image.rgb()
         let n = image.width * image.height
         var out = [Float](repeating: 0, count: 3 * n)
         let off = preset.offsets, div = preset.divisors
-        for c in 0..<3 {
-            let src = preset.isBGR ? 2 - c : c
-            for i in 0..<n { out[c * n + i] = (planes[src * n + i] - off[c]) / div[c] }
+        rgb.pixels.withUnsafeBufferPointer { hwc in
+            out.withUnsafeMutableBufferPointer { out in
+                for c in 0..<3 {
+                    // channel c of the model reads picture channel `src` (RGB or BGR)
+                    let src = preset.isBGR ? 2 - c : c
+                    let (o, d) = (off[c], div[c])
+                    for i in 0..<n { out[c * n + i] = (hwc[3 * i + src] - o) / d }
+                }
+            }
         }
         return out
     }

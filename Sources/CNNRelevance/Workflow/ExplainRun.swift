@@ -108,44 +108,52 @@ public final class ExplainRun {
 
     /// Renders and writes a computed batch, each sample's sets all or nothing: a sample that
     /// fails leaves no file and does not stop the others. `stems` are the samples' file stems,
-    /// in order; the outcomes come back in the same order.
+    /// in order; the outcomes come back in the same order. Samples are written in parallel, so
+    /// that the last batch's files do not wait on one core after the engine has finished.
     func write(_ b: ComputedBatch, stems: [String]) -> [(source: URL, outcome: Result<ExplainedSample, Error>)] {
+        let outcomes = ParallelSlots<Result<ExplainedSample, Error>>(count: b.inputs.count)
+        Parallel.forEach(b.inputs.count) { n in outcomes.set(n, Result { try writeSample(n, of: b, stem: stems[n]) }) }
+        return zip(b.inputs, outcomes.all()).map { input, outcome in
+            (input.source, outcome ?? .failure(LRPError("internal: a parallel task did not finish")))
+        }
+    }
+
+    /// Renders and writes the sets of sample `n` of a batch (all or nothing).
+    private func writeSample(_ n: Int, of b: ComputedBatch, stem: String) throws -> ExplainedSample {
+        let input = b.inputs[n]
         let per = graph.inputShape.reduce(1, *)
         let (c, h, w) = (graph.inputShape[0], graph.inputShape[1], graph.inputShape[2])
         let plane = h * w
-        return b.inputs.enumerated().map { n, input in (input.source, Result { () throws -> ExplainedSample in
-            let stem = stems[n]
-            let ranking = Ranking.top(b.rows[n], k: 5, graph: graph, labels: settings.labels)
-            let all = Ranking.top(b.rows[n], k: b.classes, graph: graph, labels: settings.labels)
-            guard let target = all.first(where: { $0.outputIndex == b.targets[n] }) else {
-                throw LRPError("internal: target \(b.targets[n]) not among the outputs")
-            }
-            var sets: [ExplanationSet] = []
-            var sums: [Float] = []
-            for (k, cutoff) in settings.cutoffs.enumerated() {
-                let r = b.relevances[k]
-                guard r.count == b.inputs.count * per else { throw LRPError("internal: relevance of unexpected size") }
-                let rel = NDArray(shape: [c, h, w], data: Array(r.data[n * per..<(n + 1) * per]))
-                var map = [Float](repeating: 0, count: plane)
-                rel.data.withUnsafeBufferPointer { src in
-                    map.withUnsafeMutableBufferPointer { dst in
-                        for ch in 0..<c { for i in 0..<plane { dst[i] += src[ch * plane + i] } }
-                    }
+        let ranking = Ranking.top(b.rows[n], k: 5, graph: graph, labels: settings.labels)
+        guard b.rows[n].indices.contains(b.rows[n].startIndex + b.targets[n]) else {
+            throw LRPError("internal: target \(b.targets[n]) not among the outputs")
+        }
+        let target = Ranking.prediction(b.targets[n], of: b.rows[n], graph: graph, labels: settings.labels)
+        var sets: [ExplanationSet] = []
+        var sums: [Float] = []
+        for (k, cutoff) in settings.cutoffs.enumerated() {
+            let r = b.relevances[k]
+            guard r.count == b.inputs.count * per else { throw LRPError("internal: relevance of unexpected size") }
+            let rel = NDArray(shape: [c, h, w], data: Array(r.data[n * per..<(n + 1) * per]))
+            var map = [Float](repeating: 0, count: plane)
+            rel.data.withUnsafeBufferPointer { src in
+                map.withUnsafeMutableBufferPointer { dst in
+                    for ch in 0..<c { for i in 0..<plane { dst[i] += src[ch * plane + i] } }
                 }
-                let sum = rel.data.reduce(0, +)
-                sums.append(sum)
-                let files = ExplanationFiles(directory: settings.outputDirectory, stem: stem,
-                                             variant: settings.isSweep ? "cutoff-\(cutoff)" : nil)
-                let summary = self.summary(input, ranking: ranking, target: target, relevanceSum: sum, cutoff: cutoff,
-                                           seconds: b.seconds, batch: b.inputs.count, stem: stem, files: files)
-                sets.append(ExplanationSet(files: files, heatmap: NDArray(shape: [h, w], data: map), relevance: rel,
-                                           picture: input.picture, summary: summary))
             }
-            // A sample's output is all its sets or nothing (earlier samples stay complete).
-            let written = try ExplanationWriter(colormap: settings.colormap, outputs: settings.outputs).write(sets)
-            return ExplainedSample(source: input.source, sampleIndex: input.sampleIndex, stem: stem, target: target,
-                                   relevanceSums: sums, files: written)
-        }) }
+            let sum = rel.data.reduce(0, +)
+            sums.append(sum)
+            let files = ExplanationFiles(directory: settings.outputDirectory, stem: stem,
+                                         variant: settings.isSweep ? "cutoff-\(cutoff)" : nil)
+            let summary = self.summary(input, ranking: ranking, target: target, relevanceSum: sum, cutoff: cutoff,
+                                       seconds: b.seconds, batch: b.inputs.count, stem: stem, files: files)
+            sets.append(ExplanationSet(files: files, heatmap: NDArray(shape: [h, w], data: map), relevance: rel,
+                                       picture: input.picture, summary: summary))
+        }
+        // A sample's output is all its sets or nothing (earlier samples stay complete).
+        let written = try ExplanationWriter(colormap: settings.colormap, outputs: settings.outputs).write(sets)
+        return ExplainedSample(source: input.source, sampleIndex: input.sampleIndex, stem: stem, target: target,
+                               relevanceSums: sums, files: written)
     }
 
     static func stems(for inputs: [PreparedInput], taken: inout Set<String>) -> [String] {

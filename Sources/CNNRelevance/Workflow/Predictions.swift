@@ -21,14 +21,33 @@ public enum Ranking {
     /// The `k` best outputs of one sample, best first (ties: lower index first).
     public static func top(_ logits: ArraySlice<Float>, k: Int, graph: Graph, labels: ClassLabels?) -> [Prediction] {
         let values = Array(logits)
-        let maxLogit = values.filter(\.isFinite).max() ?? 0
-        let exps = values.map { $0.isFinite ? Double(exp($0 - maxLogit)) : 0 }
-        let total = exps.reduce(0, +)
+        let softmax = Softmax(values)
         let order = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
-        return order.prefix(max(0, k)).map { i in
+        return order.prefix(max(0, k)).map { softmax.prediction($0, values: values, graph: graph, labels: labels) }
+    }
+
+    /// Output `i` as `top` would list it, without ranking (and labelling) every output.
+    public static func prediction(_ i: Int, of logits: ArraySlice<Float>, graph: Graph, labels: ClassLabels?) -> Prediction {
+        let values = Array(logits)
+        return Softmax(values).prediction(i, values: values, graph: graph, labels: labels)
+    }
+
+    /// The softmax normaliser of one sample's logits (non-finite logits count as zero).
+    private struct Softmax {
+        var maxLogit: Float
+        var total: Double
+
+        init(_ values: [Float]) {
+            maxLogit = values.filter(\.isFinite).max() ?? 0
+            let m = maxLogit
+            total = values.reduce(0) { $0 + ($1.isFinite ? Double(exp($1 - m)) : 0) }
+        }
+
+        func prediction(_ i: Int, values: [Float], graph: Graph, labels: ClassLabels?) -> Prediction {
             let c = graph.outputClasses?[i] ?? i
+            let e = values[i].isFinite ? Double(exp(values[i] - maxLogit)) : 0
             return Prediction(outputIndex: i, classIndex: c, label: labels?.name(c) ?? "class \(c)",
-                              logit: values[i], probability: total > 0 ? Float(exps[i] / total) : 0)
+                              logit: values[i], probability: total > 0 ? Float(e / total) : 0)
         }
     }
 }

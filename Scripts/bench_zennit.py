@@ -5,19 +5,22 @@
         --composite epsilon-alpha2beta1-flat --repeats R [--model mobilenet_v2] [--cutoff K]
 
 Prints ONE JSON line:
-  {"forward_s": ..., "relevance_s": ..., "threads": T, "batch": B, "torch": "...", "zennit": "..."}
+  {"forward_s": ..., "relevance_s": ..., "threads": T, "batch": B, "max_rss_kb": ..., "torch": "...", "zennit": "..."}
 seconds per batch, median over R repeats after one warm-up run. `forward_s`: plain inference
 (`torch.no_grad()`). `relevance_s`: what a zennit user runs per batch — the attribution call of
 `zennit.attribution.Gradient` with the composite registered (its own forward pass with hooks,
 plus the modified backward), with R = one-hot(top class) x logit. The composite (rule plan of
 docs/DESIGN.md §2, Scripts/lrp_zennit.py; batch norms folded by the canonizer) is registered once, before
 timing, as a user would for a stream of batches. Input: random normalised 224x224 images (fixed
-seed), MobileNetV2 with its ImageNet weights (or another architecture of imagenet_models.py).
+seed), MobileNetV2 with its ImageNet weights (or another architecture of imagenet_models.py, incl.
+the timing-only VGG-16 and ResNet-50 with seeded random weights). `max_rss_kb`: this process's peak
+resident memory (torch itself, the model, the composite's hooks and the batch).
 """
 import argparse
 import importlib.metadata
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -26,9 +29,23 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imagenet_models import ARCHITECTURES, load  # noqa: E402
+from imagenet_models import ALL_ARCHITECTURES, load  # noqa: E402
 from lrp_zennit import PRESETS, RulePlan  # noqa: E402
 from zennit.attribution import Gradient  # noqa: E402
+
+
+def peak_rss_kb():
+    """VmHWM: getrusage's ru_maxrss would also count the parent's resident memory (Linux keeps the
+    high-water mark across the execve that started this process, and the parent is lrp-bench
+    holding its model)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def median_time(fn, repeats):
@@ -47,7 +64,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--composite", choices=PRESETS, default="epsilon-alpha2beta1-flat")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--model", choices=ARCHITECTURES, default="mobilenet_v2")
+    parser.add_argument("--model", choices=ALL_ARCHITECTURES, default="mobilenet_v2")
     parser.add_argument("--cutoff", type=int, default=0)
     parser.add_argument("--size", type=int, default=224)
     args = parser.parse_args()
@@ -88,7 +105,8 @@ def main():
         relevance_s = median_time(explain, args.repeats)
 
     print(json.dumps({"forward_s": round(forward_s, 6), "relevance_s": round(relevance_s, 6),
-                      "threads": args.threads, "batch": args.batch, "torch": torch.__version__,
+                      "threads": args.threads, "batch": args.batch,
+                      "max_rss_kb": peak_rss_kb(), "torch": torch.__version__,
                       "zennit": importlib.metadata.version("zennit")}))
 
 

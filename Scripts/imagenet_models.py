@@ -7,6 +7,10 @@ import in this environment (its PyPI wheel is a CUDA build).
   DenseNet-like block net, with random He-normal weights (no pretrained weights are reachable);
   they exist to check the relevance engine on other topologies (residual sums with downsampling,
   plain deep stacks with many folded BNs, dense concatenation with BN before the conv).
+- `vgg16`, `resnet50`: torchvision's VGG-16 (13 convs with bias, no BN, AdaptiveAvgPool2d(7x7),
+  three linear layers) and ResNet-50 (v1.5: Bottleneck blocks [3, 4, 6, 3] with the stride on the
+  3x3 conv), random He-normal weights (seeded); only for timing (`lrp-bench cnn --networks`,
+  Scripts/export_bench_models.py), hence not in `ARCHITECTURES`, the reference checks' default set.
 
 Differences from torchvision that do not change the function: residual sums are `Add2` modules
 (zennit can attach a rule to them; ONNX still gets an `Add`), global average pooling and
@@ -160,6 +164,87 @@ class VGG11BN(nn.Module):
         return self.classifier(self.flatten(self.features(x)))
 
 
+class VGG16(nn.Module):
+    """torchvision.models.vgg16 layout (configuration "D", no batch norm; features / avgpool /
+    classifier indices as torchvision's). The 7x7 adaptive average pooling is kept: at 224x224 it
+    is an identity-sized AveragePool in ONNX."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        layers, c = [], 3
+        for v in [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU()]
+                c = v
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.flatten = nn.Flatten()
+        self.classifier = nn.Sequential(nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(),
+                                        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(),
+                                        nn.Linear(4096, num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.flatten(self.avgpool(self.features(x))))
+
+
+class Bottleneck(nn.Module):
+    """torchvision.models.resnet.Bottleneck (v1.5: stride on the 3x3 conv) with the sum as an
+    Add2 module."""
+    expansion = 4
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.relu2 = nn.ReLU()
+        self.conv3 = nn.Conv2d(planes, planes * self.expansion, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.downsample = downsample
+        self.add = Add2()
+        self.relu3 = nn.ReLU()
+
+    def forward(self, x):
+        out = self.relu2(self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x))))))
+        out = self.bn3(self.conv3(out))
+        identity = self.downsample(x) if self.downsample is not None else x
+        return self.relu3(self.add(identity, out))
+
+
+class ResNet50(nn.Module):
+    """torchvision.models.resnet50 layout (state-dict keys as torchvision's)."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU()
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        inplanes = 64
+        for i, (planes, blocks) in enumerate(zip([64, 128, 256, 512], [3, 4, 6, 3])):
+            stride = 1 if i == 0 else 2
+            down = None
+            if stride != 1 or inplanes != planes * Bottleneck.expansion:
+                down = nn.Sequential(nn.Conv2d(inplanes, planes * Bottleneck.expansion, 1, stride, bias=False),
+                                     nn.BatchNorm2d(planes * Bottleneck.expansion))
+            layer = [Bottleneck(inplanes, planes, stride, down)]
+            inplanes = planes * Bottleneck.expansion
+            layer += [Bottleneck(inplanes, planes) for _ in range(1, blocks)]
+            setattr(self, f"layer{i + 1}", nn.Sequential(*layer))
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(512 * Bottleneck.expansion, num_classes)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(self.flatten(self.avgpool(x)))
+
+
 class DenseLayer(nn.Module):
     """DenseNet layer: BN-ReLU-conv1x1-BN-ReLU-conv3x3, output concatenated to the input. The
     first BN follows a concatenation, so it cannot be folded (an affine layer under epsilon)."""
@@ -232,7 +317,8 @@ def mobilenet_v2_weights_path():
 
 
 def load(name, seed=0):
-    """The named architecture in eval mode (MobileNetV2 with its ImageNet weights, the others random)."""
+    """The named architecture in eval mode (MobileNetV2 with its ImageNet weights, the others random,
+    the same for the same seed)."""
     if name == "mobilenet_v2":
         model = MobileNetV2()
         state = torch.load(mobilenet_v2_weights_path(), map_location="cpu", weights_only=True)
@@ -243,9 +329,17 @@ def load(name, seed=0):
         model = randomize(VGG11BN(), seed)
     elif name == "densenet_tiny":
         model = randomize(DenseNetTiny(), seed)
+    elif name == "vgg16":
+        model = randomize(VGG16(), seed)
+    elif name == "resnet50":
+        model = randomize(ResNet50(), seed)
     else:
-        raise ValueError(f"unknown architecture {name!r} (mobilenet_v2, resnet18, vgg11_bn, densenet_tiny)")
+        raise ValueError(f"unknown architecture {name!r} ({', '.join(ALL_ARCHITECTURES)})")
     return model.eval()
 
 
+# The reference checks' set (check_zennit_reference.py runs all of them by default).
 ARCHITECTURES = ("mobilenet_v2", "resnet18", "vgg11_bn", "densenet_tiny")
+# Large networks for timing only (lrp-bench cnn --networks).
+BENCH_ARCHITECTURES = ("vgg16", "resnet50")
+ALL_ARCHITECTURES = ARCHITECTURES + BENCH_ARCHITECTURES

@@ -6,38 +6,53 @@ import COpenBLAS
 import Foundation
 import LRPCore
 
-/// `lrp-bench cnn`: the CNN relevance engine on MobileNetV2 side by side with zennit (through
+/// `lrp-bench cnn`: the CNN relevance engine side by side with zennit (through
 /// `Scripts/bench_zennit.py`) in one run: forward, forward + relevance, a full cut-off sweep,
-/// achieved GFLOP/s against OpenBLAS sgemm, peak memory, and optionally `lrp-cnn explain` end to
-/// end on a folder of photos. Prints times and ratios; asserts nothing.
+/// achieved GFLOP/s against OpenBLAS sgemm (whole network and per layer, LayerGEMMBench.swift),
+/// peak memory, and optionally `lrp-cnn explain` end to end on a folder of photos. One network
+/// (`--model`, MobileNetV2 by default) or several, each in its own process (`--networks`,
+/// BenchNetworks.swift). Prints times and ratios; asserts nothing.
 struct CNNBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cnn",
-        abstract: "Time forward, relevance and the cut-off sweep on MobileNetV2 against zennit.")
+        abstract: "Time forward, relevance and the cut-off sweep on MobileNetV2 (or VGG-16, ResNet-50) against zennit.")
 
-    @Option(help: "ONNX model (224×224 ImageNet classifier).")
-    var model = "Models/mobilenet_v2.onnx"
+    @Option(help: "ONNX model (224×224 ImageNet classifier). Default: Models/mobilenet_v2.onnx. Not with --networks.")
+    var model: String?
+
+    @Option(help: ArgumentHelp("Networks to time one after the other, each in its own process (peak memory per network), with a summary: "
+        + "comma-separated names of \(BenchNetwork.names), or 'all'. VGG-16 and ResNet-50 are read from --models-dir."))
+    var networks: String?
+
+    @Option(help: "Folder of vgg16.onnx and resnet50.onnx for --networks (written by Scripts/export_bench_models.py).")
+    var modelsDir = BenchNetwork.defaultFolder
 
     @Option(help: "Rule preset.")
     var preset = "epsilon-alpha2beta1-flat"
 
-    @Option(parsing: .unconditional, help: "Batch sizes, comma-separated.")
-    var batches = "1,8"
+    @Option(parsing: .unconditional, help: "Batch sizes, comma-separated. Default: 1,8 (with --networks: each network's own).")
+    var batches: String?
 
-    @Option(parsing: .unconditional, help: "Timed repetitions per measurement (the median is reported).")
-    var repeats = 7
+    @Option(parsing: .unconditional, help: "Timed repetitions per measurement (the median is reported). Default: 7 (with --networks: each network's own).")
+    var repeats: Int?
 
-    @Option(parsing: .unconditional, help: "Repetitions of the full cut-off sweep.")
-    var sweepRepeats = 3
+    @Option(parsing: .unconditional, help: "Repetitions of the full cut-off sweep. Default: 3 (with --networks: each network's own).")
+    var sweepRepeats: Int?
 
     @Option(help: "zennit benchmark script (skipped with a note if it or Python is missing).")
     var zennitScript = "Scripts/bench_zennit.py"
 
-    @Option(parsing: .unconditional, help: "Repetitions passed to the zennit script.")
-    var zennitRepeats = 5
+    @Option(parsing: .unconditional, help: "Repetitions passed to the zennit script. Default: 5 (with --networks: each network's own).")
+    var zennitRepeats: Int?
 
-    @Option(help: "Architecture name the zennit script builds in PyTorch (the same network as --model).")
-    var zennitModel = "mobilenet_v2"
+    @Option(help: "Architecture name the zennit script builds in PyTorch (the same network as --model). Default: mobilenet_v2. Not with --networks.")
+    var zennitModel: String?
+
+    @Option(parsing: .unconditional, help: "Rows of the per-layer table (layer shapes with the most FLOPs) against sgemm; 0 skips the per-layer timing.")
+    var layerTop = 8
+
+    @Option(help: .hidden)
+    var summaryJson: String?
 
     @Flag(help: "Do not run zennit.")
     var skipZennit = false
@@ -60,6 +75,8 @@ struct CNNBench: ParsableCommand {
         var zennitForward: Double?
         var zennitRelevance: Double?
         var zennitNote = ""
+        /// Peak RSS of the zennit process (KB), torch included.
+        var zennitRSS: Int?
         var maxRSS = 0
         /// `lrp-cnn explain` on `--explain-folder`: wall seconds per image (incl. start-up and
         /// model loading), and the peak RSS of those runs so far (KB).
@@ -69,21 +86,45 @@ struct CNNBench: ParsableCommand {
         var endToEndNote = ""
     }
 
+    // The values a single-network run uses when the option is not given.
+    var modelPath: String { model ?? "Models/mobilenet_v2.onnx" }
+    var zennitArchitecture: String { zennitModel ?? "mobilenet_v2" }
+    var batchList: [Int] { (batches ?? "1,8").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    var repeatCount: Int { repeats ?? 7 }
+    var sweepRepeatCount: Int { sweepRepeats ?? 3 }
+    var zennitRepeatCount: Int { zennitRepeats ?? 5 }
+
     // docs/DESIGN.md §7.6: each numeric option's range, named with its flag
     func validate() throws {
         try OptionRange.path("--model", model)
-        try OptionRange.check("--repeats", repeats, atLeast: 1)
-        try OptionRange.check("--sweep-repeats", sweepRepeats, atLeast: 1)
-        try OptionRange.check("--zennit-repeats", zennitRepeats, atLeast: 1)
-        let parts = batches.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        for p in parts {
-            guard let b = Int(p) else { throw ValidationError("--batches '\(batches)' is not a comma-separated list of integers") }
-            try OptionRange.check("--batches", b, atLeast: 1, atMost: 4096)
+        try OptionRange.path("--models-dir", modelsDir)
+        if let repeats { try OptionRange.check("--repeats", repeats, atLeast: 1) }
+        if let sweepRepeats { try OptionRange.check("--sweep-repeats", sweepRepeats, atLeast: 1) }
+        if let zennitRepeats { try OptionRange.check("--zennit-repeats", zennitRepeats, atLeast: 1) }
+        try OptionRange.check("--layer-top", layerTop, atLeast: 0)
+        if let batches {
+            let parts = batches.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            for p in parts {
+                guard let b = Int(p) else { throw ValidationError("--batches '\(batches)' is not a comma-separated list of integers") }
+                try OptionRange.check("--batches", b, atLeast: 1, atMost: 4096)
+            }
+        }
+        if let networks {
+            for (flag, given) in [("--model", model), ("--zennit-model", zennitModel), ("--summary-json", summaryJson)] where given != nil {
+                throw ValidationError("--networks and \(flag) exclude each other (--networks names each network's ONNX file and zennit architecture)")
+            }
+            _ = try BenchNetwork.parse(networks)
         }
     }
 
     mutating func run() throws {
-        let batchList = batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines as they come, also into a pipe or log file
+        if let networks {
+            try runNetworks(try BenchNetwork.parse(networks))
+            return
+        }
+        let batchList = self.batchList, model = modelPath, repeats = repeatCount, sweepRepeats = sweepRepeatCount
+        let started = Self.now()
         guard let rulePreset = RulePreset(rawValue: preset) else {
             throw ValidationError("unknown preset \(preset) (\(RulePreset.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -144,7 +185,24 @@ struct CNNBench: ParsableCommand {
 
         let sgemm = Self.sgemmRates(graph, threads: threads)
         printTable(results, flops: flops, sgemm: sgemm, threads: threads)
+
+        // Per layer after the engine's measurements: its buffers do not count in their peak RSS.
+        var layerTotals: [Int: LayerGEMMBench.Total] = [:]
+        if layerTop > 0 {
+            let shapes = LayerGEMMBench.shapes(graph)
+            for m in results {
+                let rows = try LayerGEMMBench.measure(shapes, batch: m.batch, threads: threads)
+                LayerGEMMBench.printReport(rows, batch: m.batch, threads: threads, top: layerTop, engineForward: m.forward)
+                var conv = LayerGEMMBench.Total()
+                for r in rows where !r.shape.isLinear { conv.add(r) }
+                layerTotals[m.batch] = conv
+            }
+        }
         print("load average after: \(Self.loadAverage())")
+        if let path = summaryJson {
+            try writeSummary(path, results: results, flops: flops, mappingLayers: explainer.mappingLayerCount,
+                             layerTotals: layerTotals, wall: Self.now() - started)
+        }
     }
 
     // MARK: end to end
@@ -164,7 +222,7 @@ struct CNNBench: ParsableCommand {
         defer { try? fm.removeItem(at: out) }
         let p = Process()
         p.executableURL = tool
-        p.arguments = ["explain", "--model", model, "--preset", preset, "--batch", String(batch), "--out", out.path]
+        p.arguments = ["explain", "--model", modelPath, "--preset", preset, "--batch", String(batch), "--out", out.path]
             + names.map { (folder as NSString).appendingPathComponent($0) }
         p.standardOutput = FileHandle.nullDevice
         let err = Pipe()
@@ -198,8 +256,8 @@ struct CNNBench: ParsableCommand {
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [zennitScript, "--model", zennitModel, "--batch", String(m.batch), "--threads", String(threads),
-                       "--composite", preset, "--repeats", String(zennitRepeats)]
+        p.arguments = [zennitScript, "--model", zennitArchitecture, "--batch", String(m.batch), "--threads", String(threads),
+                       "--composite", preset, "--repeats", String(zennitRepeatCount)]
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -219,6 +277,7 @@ struct CNNBench: ParsableCommand {
                   let rel = (obj["relevance_s"] as? NSNumber)?.doubleValue else { continue }
             m.zennitRelevance = rel
             m.zennitForward = (obj["forward_s"] as? NSNumber)?.doubleValue
+            m.zennitRSS = (obj["max_rss_kb"] as? NSNumber)?.intValue
             if let t = obj["threads"] { m.zennitNote = "torch threads \(t)" }
             return
         }
@@ -233,7 +292,7 @@ struct CNNBench: ParsableCommand {
         func ms(_ s: Double?) -> String { s.map { String(format: "%.1f", $0 * 1e3) } ?? "–" }
         func ratio(_ a: Double, _ b: Double?) -> String { b.map { String(format: "%.3f", a / $0) } ?? "–" }
         print("")
-        print("MobileNetV2-style benchmark: \(model), preset \(preset), \(threads) threads (times: median, ms per batch)")
+        print("Benchmark: \(modelPath) (zennit: \(zennitArchitecture)), preset \(preset), \(threads) threads (times: median, ms per batch)")
         print("| batch | ours forward | ours fwd+relevance | per image | zennit forward | zennit fwd+relevance | ratio forward | ratio fwd+relevance |")
         print("|---|---|---|---|---|---|---|---|")
         for m in rs {
@@ -259,11 +318,12 @@ struct CNNBench: ParsableCommand {
         print("|---|---|---|")
         for m in rs { print("| \(m.batch) | \(ms(m.sweep)) | \(String(format: "%.2f", m.sweep / m.explain)) |") }
         print("")
-        print("| batch | forward GFLOP/s (all layers, \(threads) threads) | OpenBLAS sgemm GFLOP/s \(sgemm.shape) (1 thread / \(threads) threads) | sgemm 1024³ (\(threads) threads) | peak RSS MB |")
-        print("|---|---|---|---|---|")
+        print("| batch | forward GFLOP/s (all layers, \(threads) threads) | OpenBLAS sgemm GFLOP/s \(sgemm.shape) (1 thread / \(threads) threads) | sgemm 1024³ (\(threads) threads) | peak RSS MB (this process so far) | zennit process peak RSS MB |")
+        print("|---|---|---|---|---|---|")
         for m in rs {
-            print(String(format: "| %d | %.1f | %.1f / %.1f | %.1f | %.0f |", m.batch, flops * Double(m.batch) / m.forward / 1e9,
-                         sgemm.one, sgemm.all, sgemm.square, Double(m.maxRSS) / 1024))
+            print(String(format: "| %d | %.1f | %.1f / %.1f | %.1f | %.0f | ", m.batch, flops * Double(m.batch) / m.forward / 1e9,
+                         sgemm.one, sgemm.all, sgemm.square, Double(m.maxRSS) / 1024)
+                + (m.zennitRSS.map { String(format: "%.0f |", Double($0) / 1024) } ?? "– |"))
         }
     }
 

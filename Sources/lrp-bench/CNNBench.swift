@@ -144,7 +144,7 @@ struct CNNBench: ParsableCommand {
             + String(format: "%.3f GFLOP per image", flops / 1e9))
         print(String(format: "import %.0f ms, explainer set-up (modified weights) %.0f ms", (t1 - t0) * 1e3, (t2 - t1) * 1e3))
 
-        // End to end first: getrusage(RUSAGE_CHILDREN) then holds only lrp-cnn's peak memory.
+        // End to end first, while this process is still small (see timeExplainFolder on peak RSS).
         var endToEnd: [Int: (seconds: Double?, images: Int, rss: Int, note: String)] = [:]
         for b in batchList { endToEnd[b] = timeExplainFolder(batch: b) }
 
@@ -220,10 +220,18 @@ struct CNNBench: ParsableCommand {
         guard fm.isExecutableFile(atPath: tool.path) else { return (nil, 0, 0, "\(tool.path) not built") }
         let out = fm.temporaryDirectory.appendingPathComponent("lrp-bench-explain-\(getpid())-\(batch)")
         defer { try? fm.removeItem(at: out) }
-        let p = Process()
-        p.executableURL = tool
-        p.arguments = ["explain", "--model", modelPath, "--preset", preset, "--batch", String(batch), "--out", out.path]
+        let toolArguments = ["explain", "--model", modelPath, "--preset", preset, "--batch", String(batch), "--out", out.path]
             + names.map { (folder as NSString).appendingPathComponent($0) }
+        // A forked child's peak RSS (getrusage RUSAGE_CHILDREN) starts at the parent's RSS at the
+        // fork and survives the exec, so it would count this process's models too. GNU time's
+        // child is forked from a small process: its %M is lrp-cnn's own peak.
+        let gnuTime = "/usr/bin/time"
+        let rssFile = fm.temporaryDirectory.appendingPathComponent("lrp-bench-rss-\(getpid())-\(batch)")
+        defer { try? fm.removeItem(at: rssFile) }
+        let viaTime = fm.isExecutableFile(atPath: gnuTime)
+        let p = Process()
+        p.executableURL = viaTime ? URL(fileURLWithPath: gnuTime) : tool
+        p.arguments = viaTime ? ["-f", "%M", "-o", rssFile.path, tool.path] + toolArguments : toolArguments
         p.standardOutput = FileHandle.nullDevice
         let err = Pipe()
         p.standardError = err
@@ -234,10 +242,20 @@ struct CNNBench: ParsableCommand {
         let wall = Self.now() - t
         var u = rusage()
         getrusage(RUSAGE_CHILDREN.rawValue, &u)
-        guard p.terminationStatus == 0 else {
-            return (nil, names.count, u.ru_maxrss, "lrp-cnn failed: \(errText.split(separator: "\n").last ?? "")")
+        var rss = u.ru_maxrss
+        var note = viaTime ? "" : "peak RSS includes lrp-bench's own at the start (no \(gnuTime))"
+        if viaTime {
+            let text = (try? String(contentsOf: rssFile, encoding: .utf8)) ?? ""
+            if let kb = text.split(separator: "\n").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
+                rss = kb
+            } else {
+                note = "peak RSS includes lrp-bench's own at the start (\(gnuTime) wrote no figure)"
+            }
         }
-        return (wall / Double(names.count), names.count, u.ru_maxrss, "")
+        guard p.terminationStatus == 0 else {
+            return (nil, names.count, rss, "lrp-cnn failed: \(errText.split(separator: "\n").last ?? "")")
+        }
+        return (wall / Double(names.count), names.count, rss, note)
     }
 
     // MARK: zennit

@@ -38,6 +38,8 @@ final class ExitStatusTests: XCTestCase {
             // the sweep found these ran the benchmark with the bad entry dropped
             ("lrp-bench", ["cnn", "--batches", "1,abc"], ["--batches", "1,abc"]),
             ("lrp-bench", ["cnn", "--batches", "1,"], ["--batches"]),
+            ("lrp-bench", ["cnn", "--networks", "vgg19"], ["--networks", "vgg19"]),
+            ("lrp-bench", ["cnn", "--networks", "vgg16", "--model", "x.onnx"], ["--networks", "--model"]),
         ]
         for (tool, arguments, fragments) in cases {
             let r = try run(tool, arguments)

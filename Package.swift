@@ -78,7 +78,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lrp-cnn", dependencies: [
-            "CNNRelevance", "LRPCore", "Evaluation", "CLISupport",
+            "CNNRelevance", "LRPCore", "Evaluation", "CLISupport", "CKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lrp-fv", dependencies: [

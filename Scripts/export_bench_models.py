@@ -17,21 +17,19 @@ The weights are the same for the same --seed, so zennit (Scripts/bench_zennit.py
 network in PyTorch with the same seed) and the engine time the same network.
 """
 import argparse
-import io
 import os
 import sys
 import time
 
 import numpy as np
-import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from imagenet_models import BENCH_ARCHITECTURES, load  # noqa: E402
 import lrp_numpy  # noqa: E402
+from export_mobilenet_v2 import OPSET, export_onnx  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OPSET = 13
 DESCRIPTION = {
     "vgg16": "torchvision-shaped VGG-16 (13 convs, 3 linear layers, adaptive 7x7 average pooling)",
     "resnet50": "torchvision-shaped ResNet-50 (v1.5 Bottleneck blocks [3, 4, 6, 3], batch norms folded)",
@@ -39,19 +37,9 @@ DESCRIPTION = {
 
 
 def export(model, name, path, seed):
-    buffer = io.BytesIO()
-    torch.onnx.export(model, torch.zeros(1, 3, 224, 224), buffer, dynamo=False, opset_version=OPSET,
-                      input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=True)
-    proto = onnx.load_from_string(buffer.getvalue())
-    del buffer
-    proto.doc_string = (f"{DESCRIPTION[name]}; random He-normal weights (imagenet_models.randomize, seed {seed}), "
-                        "for timing only; input RGB 224x224 normalised with ImageNet mean/std; output logits")
-    onnx.checker.check_model(proto, full_check=True)
-    tmp = path + ".tmp"
-    onnx.save(proto, tmp)
-    os.replace(tmp, path)
-    return proto
+    return export_onnx(model, path, f"{DESCRIPTION[name]}; random He-normal weights (imagenet_models.randomize, "
+                                    f"seed {seed}), for timing only; input RGB 224x224 normalised with ImageNet "
+                                    "mean/std; output logits")
 
 
 def main():

@@ -57,14 +57,20 @@ def meta_from_wheel():
             return z.read("torchvision/models/_meta.py").decode(), os.path.basename(wheel)
 
 
-def export(model, path):
+MOBILENET_DOC = ("torchvision MobileNetV2, ImageNet-1k weights mobilenet_v2-b0353104.pth; input RGB 224x224 "
+                 "normalised with mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225); output logits")
+
+
+def export_onnx(model, path, doc):
+    """The project's ONNX export (TorchScript exporter, opset 13, dynamic batch), checked, written
+    atomically; also used by export_bench_models.py."""
     buffer = io.BytesIO()
     torch.onnx.export(model, torch.zeros(1, 3, 224, 224), buffer, dynamo=False, opset_version=OPSET,
                       input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=True)
     proto = onnx.load_from_string(buffer.getvalue())
-    proto.doc_string = ("torchvision MobileNetV2, ImageNet-1k weights mobilenet_v2-b0353104.pth; input RGB 224x224 "
-                        "normalised with mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225); output logits")
+    del buffer
+    proto.doc_string = doc
     onnx.checker.check_model(proto, full_check=True)
     tmp = path + ".tmp"
     onnx.save(proto, tmp)
@@ -81,7 +87,7 @@ def main():
 
     model = load("mobilenet_v2")
     onnx_path = os.path.join(args.out_dir, "mobilenet_v2.onnx")
-    proto = export(model, onnx_path)
+    proto = export_onnx(model, onnx_path, MOBILENET_DOC)
 
     # Verify: random inputs (batch 3) through PyTorch and through the numpy forward pass of the file.
     x = torch.randn(3, 3, 224, 224, generator=torch.Generator().manual_seed(0))

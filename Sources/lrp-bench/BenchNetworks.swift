@@ -58,6 +58,8 @@ struct NetworkSummary: Codable {
         var peakRSSKB: Int
         var convRate: Double?
         var convSgemmRate: Double?
+        /// `GEMMFloor` seconds for the batch.
+        var gemmFloor: Double?
     }
     var model: String
     var gflopPerImage: Double
@@ -68,7 +70,7 @@ struct NetworkSummary: Codable {
 
 extension CNNBench {
     func writeSummary(_ path: String, results: [Measurement], flops: Double, mappingLayers: Int,
-                      layerTotals: [Int: LayerGEMMBench.Total], wall: Double) throws {
+                      layerTotals: [Int: LayerGEMMBench.Total], floors: [Int: Double], wall: Double) throws {
         let summary = NetworkSummary(
             model: modelPath, gflopPerImage: flops / 1e9, mappingLayers: mappingLayers,
             batches: results.map { m in
@@ -76,7 +78,8 @@ extension CNNBench {
                 return NetworkSummary.Batch(batch: m.batch, forward: m.forward, explain: m.explain, explainCPU: m.explainCPU,
                                             zennitForward: m.zennitForward, zennitRelevance: m.zennitRelevance,
                                             zennitRSSKB: m.zennitRSS, peakRSSKB: m.maxRSS,
-                                            convRate: t.map(\.oursRate), convSgemmRate: t.map(\.sgemmRate))
+                                            convRate: t.map(\.oursRate), convSgemmRate: t.map(\.sgemmRate),
+                                            gemmFloor: floors[m.batch])
             },
             wallSeconds: wall)
         try JSONEncoder().encode(summary).write(to: URL(fileURLWithPath: path))
@@ -126,18 +129,19 @@ extension CNNBench {
         func mb(_ kb: Int?) -> String { kb.map { String(format: "%.0f", Double($0) / 1024) } ?? "–" }
         print("")
         print("Summary (preset \(preset); ms per batch, medians; peak RSS of each network's own process, MB, before the per-layer timing)")
-        print("| network | GFLOP/image | batch | ours forward | ours fwd+relevance | zennit fwd+relevance | ratio | conv GFLOP/s ours / sgemm (same shapes) | peak RSS ours | peak RSS zennit | wall s |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| network | GFLOP/image | batch | ours forward | ours fwd+relevance | zennit fwd+relevance | ratio | GEMM floor | floor / zennit | conv GFLOP/s ours / sgemm (same shapes) | peak RSS ours | peak RSS zennit | wall s |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for (n, s, note) in done {
-            guard let s else { print("| \(n.name) | \(note.isEmpty ? "no summary" : note) | | | | | | | | | |"); continue }
+            guard let s else { print("| \(n.name) | \(note.isEmpty ? "no summary" : note) | | | | | | | | | | | |"); continue }
             for b in s.batches {
                 let ratio = b.zennitRelevance.map { String(format: "%.3f", b.explain / $0) } ?? "–"
+                let floorRatio = b.gemmFloor.flatMap { f in b.zennitRelevance.map { String(format: "%.3f", f / $0) } } ?? "–"
                 let conv = b.convRate.flatMap { o in b.convSgemmRate.map { String(format: "%.1f / %.1f (%.0f%%)", o, $0, 100 * o / $0) } } ?? "–"
                 print("| \(n.name) | \(String(format: "%.2f", s.gflopPerImage)) | \(b.batch) | \(ms(b.forward)) | \(ms(b.explain)) | "
-                    + "\(ms(b.zennitRelevance)) | \(ratio) | \(conv) | \(mb(b.peakRSSKB)) | \(mb(b.zennitRSSKB)) | "
+                    + "\(ms(b.zennitRelevance)) | \(ratio) | \(ms(b.gemmFloor)) | \(floorRatio) | \(conv) | \(mb(b.peakRSSKB)) | \(mb(b.zennitRSSKB)) | "
                     + "\(b.batch == s.batches.first?.batch ? String(format: "%.0f", s.wallSeconds) : "") |")
             }
-            if !note.isEmpty { print("| \(n.name) | \(note) | | | | | | | | | |") }
+            if !note.isEmpty { print("| \(n.name) | \(note) | | | | | | | | | | | |") }
         }
         print(String(format: "Whole run: %.1f min; ", wall / 60) + "load average now: \(Self.loadAverage())")
     }

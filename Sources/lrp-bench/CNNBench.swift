@@ -131,7 +131,8 @@ struct CNNBench: ParsableCommand {
         BLASThreads.apply()
         let threads = Parallel.workerCount
         print("lrp-bench cnn: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(threads) worker threads, "
-            + "SIMD \(lrp_cpu_has_avx2_fma() != 0 ? "AVX2/FMA" : "portable"), OpenBLAS 1 thread per worker")
+            + "SIMD \(lrp_cpu_has_avx2_fma() != 0 ? "AVX2/FMA" : "portable"), OpenBLAS 1 thread per worker, "
+            + (keepsFreedMemory ? "freed memory kept in the process (as lrp-cnn)" : "malloc defaults (could not keep freed memory)"))
         print("load average before: \(Self.loadAverage())  (other processes compiling make times noisy)")
 
         let t0 = Self.now()
@@ -188,20 +189,27 @@ struct CNNBench: ParsableCommand {
 
         // Per layer after the engine's measurements: its buffers do not count in their peak RSS.
         var layerTotals: [Int: LayerGEMMBench.Total] = [:]
+        var floors: [Int: Double] = [:]
         if layerTop > 0 {
             let shapes = LayerGEMMBench.shapes(graph)
+            let rules = Dictionary(explainer.mappingLayers.map { ($0.name, $0.rule) }, uniquingKeysWith: { a, _ in a })
             for m in results {
                 let rows = try LayerGEMMBench.measure(shapes, batch: m.batch, threads: threads)
                 LayerGEMMBench.printReport(rows, batch: m.batch, threads: threads, top: layerTop, engineForward: m.forward)
                 var conv = LayerGEMMBench.Total()
                 for r in rows where !r.shape.isLinear { conv.add(r) }
                 layerTotals[m.batch] = conv
+                let pass = try explainer.forward(Self.input(shape: [m.batch] + graph.inputShape))
+                let floor = GEMMFloor.measure(shapes, rules: rules, negative: explainer.layersWithNegativeInput(pass),
+                                              batch: m.batch, threads: threads)
+                GEMMFloor.report(floor, batch: m.batch, preset: preset, zennit: m.zennitRelevance, ours: m.explain)
+                floors[m.batch] = floor.seconds
             }
         }
         print("load average after: \(Self.loadAverage())")
         if let path = summaryJson {
             try writeSummary(path, results: results, flops: flops, mappingLayers: explainer.mappingLayerCount,
-                             layerTotals: layerTotals, wall: Self.now() - started)
+                             layerTotals: layerTotals, floors: floors, wall: Self.now() - started)
         }
     }
 

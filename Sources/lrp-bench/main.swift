@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import CLISupport
 
 /// `lrp-bench`: benchmarks side by side with the reference implementations (zennit, VLFeat).
@@ -10,4 +11,8 @@ struct LRPBench: ParsableCommand {
         subcommands: [CNNBench.self, FVBench.self])
 }
 
+// The engine is timed as lrp-cnn runs it: freed large blocks stay in the process instead of
+// being returned to the kernel and re-faulted by the next batch (DESIGN §10.2). Without this,
+// a batch-8 alpha-beta explanation spent a fifth of its wall time in page faults.
+let keepsFreedMemory = lrp_keep_freed_memory() != 0
 CommandLineRunner.run(LRPBench.self)

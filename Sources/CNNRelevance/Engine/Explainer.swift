@@ -115,6 +115,13 @@ public final class Explainer: @unchecked Sendable {
         }
     }
 
+    /// Names of the mapping layers whose input had negative values in `pass` (a pass that kept
+    /// the products): their alpha-beta and z-plus steps form the products of x⁺ and x⁻ apart,
+    /// more GEMMs than for a non-negative input (`lrp-bench`'s GEMM floor counts them).
+    public func layersWithNegativeInput(_ pass: ForwardPass) -> Set<String> {
+        Set(prepared.mappingLayers.filter { pass.saved[$0.nodeIndex]?.negative != nil }.map(\.name))
+    }
+
     /// Number of classes (logits) the model outputs.
     public var classCount: Int { prepared.classes }
 

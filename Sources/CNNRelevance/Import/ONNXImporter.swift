@@ -40,7 +40,11 @@ public enum ONNXImporter {
     /// The model's declared per-sample input shape `[C, H, W]`, with nil for dynamic dims
     /// (lets a caller choose `inputSize` before importing).
     public static func declaredInputShape(data: Data, name: String) throws -> [Int?] {
-        let model = try parse(data, name: name)
+        try declaredInputShape(model: parse(data, name: name), name: name)
+    }
+
+    /// `declaredInputShape(data:name:)` of a parsed model (`ModelLoading` parses the file once).
+    static func declaredInputShape(model: Onnx_ModelProto, name: String) throws -> [Int?] {
         do {
             let input = try imageInput(model.graph)
             return try declaredShape(input).dims
@@ -50,7 +54,11 @@ public enum ONNXImporter {
     }
 
     static func load(data: Data, name: String, inputSize: (height: Int, width: Int)?, directory: URL?) throws -> Graph {
-        let model = try parse(data, name: name)
+        try load(model: parse(data, name: name), name: name, inputSize: inputSize, directory: directory)
+    }
+
+    static func load(model: Onnx_ModelProto, name: String, inputSize: (height: Int, width: Int)?,
+                     directory: URL?) throws -> Graph {
         do {
             let raw = try build(model, inputSize: inputSize, directory: directory)
             return try Canonizer.canonical(raw)

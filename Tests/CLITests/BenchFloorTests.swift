@@ -10,10 +10,7 @@ final class BenchFloorTests: XCTestCase {
     /// 9 products each; c2 follows a ReLU: `[w⁺; w⁻; w]` and `[w⁺; w⁻]`, 5. The depthwise layer
     /// is left out. 9 · 110,592 + 5 · 9,600 + 9 · 6,000 = 1,097,328 FLOP.
     func testFloorCountsTheEnginesProductsPerLayer() throws {
-        let r = try bench(preset: "alpha2beta1")
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let line = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("GEMM floor at batch 1") },
-                                 r.stdout)
+        let line = try floorLine(preset: "alpha2beta1")
         XCTAssertTrue(line.contains("0.0011 GFLOP"), String(line))
         XCTAssertTrue(line.contains("3 one-group conv/linear layers (2 with negative inputs)"), String(line))
         XCTAssertTrue(line.contains("1 grouped/depthwise layers free"), String(line))
@@ -23,18 +20,18 @@ final class BenchFloorTests: XCTestCase {
     /// The default preset: c1 flat (its forward product only), c2 z-plus on a rectified input
     /// (`[w⁺; w]` and `w⁺`: 3), fc epsilon (`w` and `wᵀ`: 2): 110,592 + 28,800 + 12,000 FLOP.
     func testFloorOfTheDefaultPreset() throws {
-        let r = try bench(preset: "epsilon-plus-flat")
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let line = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("GEMM floor at batch 1") },
-                                 r.stdout)
+        let line = try floorLine(preset: "epsilon-plus-flat")
         XCTAssertTrue(line.contains("0.000151 GFLOP"), String(line))
         XCTAssertTrue(line.contains("(0 with negative inputs)"), String(line))
     }
 
-    private func bench(preset: String) throws -> CommandOutcome {
-        try CommandRunner.run("lrp-bench", [
+    /// The floor line of a one-repeat `lrp-bench cnn` run on branchy at batch 1.
+    private func floorLine(preset: String) throws -> Substring {
+        let r = try CommandRunner.run("lrp-bench", [
             "cnn", "--model", fixture("cnn-import/branchy.o17.folded.onnx").path, "--preset", preset, "--skip-zennit",
             "--batches", "1", "--repeats", "1", "--sweep-repeats", "1", "--layer-top", "1",
         ], in: FileManager.default.temporaryDirectory)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("GEMM floor at batch 1") }, r.stdout)
     }
 }

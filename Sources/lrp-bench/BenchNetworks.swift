@@ -106,7 +106,7 @@ extension CNNBench {
                         "--zennit-repeats", String(zennitRepeats ?? n.zennitRepeats), "--zennit-script", zennitScript,
                         "--layer-top", String(layerTop), "--summary-json", summaryFile]
             if skipZennit { args.append("--skip-zennit") }
-            if let explainFolder { args += ["--explain-folder", explainFolder] }
+            if let explainFolder { args += ["--explain-folder", explainFolder, "--explain-repeats", String(explainRepeats)] }
             print("")
             print("=== \(n.name): lrp-bench \(args.dropLast(2).joined(separator: " "))")
             fflush(stdout)  // the child writes to the same stdout

@@ -65,6 +65,7 @@ final class NumericOptionTests: XCTestCase {
             ("lrp-bench", ["cnn", "--zennit-repeats", "-1"], "--zennit-repeats must be at least 1 (got -1)"),
             ("lrp-bench", ["cnn", "--batches", "1,-8"], "--batches must be between 1 and 4096 (got -8)"),
             ("lrp-bench", ["cnn", "--layer-top", "-1"], "--layer-top must be at least 0 (got -1)"),
+            ("lrp-bench", ["cnn", "--explain-repeats", "0"], "--explain-repeats must be at least 1 (got 0)"),
             ("lrp-bench", ["fv", "--repeats", "-7"], "--repeats must be at least 1 (got -7)"),
             ("lrp-bench", ["fv", "--gmm-repeats", "-1"], "--gmm-repeats must be at least 1 (got -1)"),
             ("lrp-bench", ["fv", "--clusters", "-256"], "--clusters must be between 1 and 4096 (got -256)"),

@@ -87,6 +87,8 @@ struct CNNBench: ParsableCommand {
         var endToEndImages = 0
         var endToEndRSS = 0
         var endToEndNote = ""
+        /// Mapping layers whose input had negative values (`Explainer.layersWithNegativeInput`).
+        var negativeInputs: Set<String> = []
     }
 
     // The values a single-network run uses when the option is not given.
@@ -149,29 +151,23 @@ struct CNNBench: ParsableCommand {
             + String(format: "%.3f GFLOP per image", flops / 1e9))
         print(String(format: "import %.0f ms, explainer set-up (modified weights) %.0f ms", (t1 - t0) * 1e3, (t2 - t1) * 1e3))
 
-        // End to end first, while this process is still small (see timeExplainFolder on peak RSS).
-        var endToEnd: [Int: (seconds: Double?, images: Int, rss: Int, note: String)] = [:]
-        for b in batchList { endToEnd[b] = timeExplainFolder(batch: b) }
-
+        var results = batchList.map { Measurement(batch: $0) }
+        // End to end first, while this process is still small (see runMeasured on peak RSS).
+        for i in results.indices {
+            (results[i].endToEnd, results[i].endToEndImages, results[i].endToEndRSS, results[i].endToEndNote) =
+                timeExplainFolder(batch: results[i].batch)
+        }
         // zennit next, for every batch, while this process is still small: on this machine a
         // process holding a few GB of touched memory (ours, after its measurements, keeps freed
         // blocks) made zennit's batch of 8 take 3.3 instead of 1.8 s — its allocator returns
         // and re-faults memory on every call — which would flatter our ratio.
-        var zennitRuns: [Int: Measurement] = [:]
-        for b in batchList {
-            var z = Measurement(batch: b)
-            if skipZennit { z.zennitNote = "skipped (--skip-zennit)" } else { runZennit(&z, threads: threads) }
-            zennitRuns[b] = z
+        for i in results.indices {
+            if skipZennit { results[i].zennitNote = "skipped (--skip-zennit)" } else { runZennit(&results[i], threads: threads) }
         }
 
-        var results: [Measurement] = []
-        for b in batchList {
-            var m = Measurement(batch: b)
-            if let z = zennitRuns[b] {
-                (m.zennitForward, m.zennitRelevance, m.zennitRSS, m.zennitNote) = (z.zennitForward, z.zennitRelevance,
-                                                                                   z.zennitRSS, z.zennitNote)
-            }
-            if let e = endToEnd[b] { (m.endToEnd, m.endToEndImages, m.endToEndRSS, m.endToEndNote) = e }
+        for i in results.indices {
+            var m = results[i]
+            let b = m.batch
             let x = Self.input(shape: [b] + graph.inputShape)
             _ = try explainer.explain(try explainer.forward(x), targets: Array(repeating: 0, count: b), cutoff: 0) // warm-up
             // plain forward (logits only), as zennit's forward
@@ -179,6 +175,7 @@ struct CNNBench: ParsableCommand {
             let targets = try Self.topClasses(explainer.forward(x, forExplanation: false))
             m.keptForward = try Self.median(repeats) { _ = try explainer.forward(x) }
             let kept = try explainer.forward(x)
+            m.negativeInputs = explainer.layersWithNegativeInput(kept)
             m.relevanceOnly = try Self.median(repeats) { _ = try explainer.explain(kept, targets: targets, cutoff: 0) }
             let cpu0 = Self.cpuSeconds()
             m.explain = try Self.median(repeats) {
@@ -191,7 +188,7 @@ struct CNNBench: ParsableCommand {
                 _ = try explainer.explain(try explainer.forward(x), targets: targets, cutoffs: ks)
             }
             m.maxRSS = Self.maxRSS()
-            results.append(m)
+            results[i] = m
             print(String(format: "batch %d: forward %.1f ms; explanation: forward keeping products %.1f ms + relevance pass %.1f ms, "
                          + "together %.1f ms (CPU %.1f ms); sweep of %d cut-offs %.1f ms",
                          b, m.forward * 1e3, m.keptForward * 1e3, m.relevanceOnly * 1e3, m.explain * 1e3, m.explainCPU * 1e3,
@@ -213,9 +210,8 @@ struct CNNBench: ParsableCommand {
                 var conv = LayerGEMMBench.Total()
                 for r in rows where !r.shape.isLinear { conv.add(r) }
                 layerTotals[m.batch] = conv
-                let pass = try explainer.forward(Self.input(shape: [m.batch] + graph.inputShape))
-                let floor = GEMMFloor.measure(shapes, rules: rules, negative: explainer.layersWithNegativeInput(pass),
-                                              batch: m.batch, threads: threads)
+                let floor = GEMMFloor.measure(shapes, rules: rules, negative: m.negativeInputs, batch: m.batch,
+                                              threads: threads)
                 GEMMFloor.report(floor, batch: m.batch, preset: preset, zennit: m.zennitRelevance, ours: m.explain)
                 floors[m.batch] = floor.seconds
             }
@@ -231,27 +227,10 @@ struct CNNBench: ParsableCommand {
 
     /// Runs the `lrp-cnn` next to this executable `--explain-repeats` times on every picture of
     /// `--explain-folder` with all outputs, and returns the median wall time per image, the image
-    /// count and the largest peak RSS. One run's wall time on this 2-core machine varies by up to
-    /// ±30% (README, Speed), more than the end-to-end goal's margin.
+    /// count, the largest peak RSS and a note (the range of the runs). One run's wall time on
+    /// this 2-core machine varies by up to ±30% (README, Speed), more than the end-to-end goal's
+    /// margin.
     func timeExplainFolder(batch: Int) -> (seconds: Double?, images: Int, rss: Int, note: String) {
-        var walls: [Double] = []
-        var last: (seconds: Double?, images: Int, rss: Int, note: String) = (nil, 0, 0, "")
-        var rss = 0
-        for _ in 0..<explainRepeats {
-            last = timeExplainFolderOnce(batch: batch)
-            guard let w = last.seconds else { return last }
-            walls.append(w)
-            rss = max(rss, last.rss)
-        }
-        walls.sort()
-        let note = ([last.note] + (walls.count > 1 ? [String(format: "median of %d runs, %.1f–%.1f ms per image", walls.count,
-                                                                 walls[0] * 1e3, walls[walls.count - 1] * 1e3)] : []))
-            .filter { !$0.isEmpty }.joined(separator: "; ")
-        return (walls[walls.count / 2], last.images, rss, note)
-    }
-
-    /// One run of `timeExplainFolder`.
-    func timeExplainFolderOnce(batch: Int) -> (seconds: Double?, images: Int, rss: Int, note: String) {
         guard let folder = explainFolder else { return (nil, 0, 0, "") }
         let fm = FileManager.default
         let names = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter {
@@ -261,27 +240,49 @@ struct CNNBench: ParsableCommand {
         let tool = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lrp-cnn")
         guard fm.isExecutableFile(atPath: tool.path) else { return (nil, 0, 0, "\(tool.path) not built") }
         let out = fm.temporaryDirectory.appendingPathComponent("lrp-bench-explain-\(getpid())-\(batch)")
-        defer { try? fm.removeItem(at: out) }
-        let toolArguments = ["explain", "--model", modelPath, "--preset", preset, "--batch", String(batch), "--out", out.path]
+        let arguments = ["explain", "--model", modelPath, "--preset", preset, "--batch", String(batch), "--out", out.path]
             + names.map { (folder as NSString).appendingPathComponent($0) }
+        var walls: [Double] = []
+        var rss = 0, note = ""
+        for _ in 0..<explainRepeats {
+            defer { try? fm.removeItem(at: out) }
+            let run = Self.runMeasured(tool, arguments, tag: "\(batch)")
+            rss = max(rss, run.rss)
+            if let failure = run.failure { return (nil, names.count, rss, failure) }
+            walls.append(run.wall / Double(names.count))
+            note = run.note
+        }
+        walls.sort()
+        if walls.count > 1 {
+            let range = String(format: "median of %d runs, %.1f–%.1f ms per image", walls.count, walls[0] * 1e3, walls.last! * 1e3)
+            note = note.isEmpty ? range : "\(note); \(range)"
+        }
+        return (walls[walls.count / 2], names.count, rss, note)
+    }
+
+    /// Runs `tool arguments` once: wall seconds, its peak RSS in KB, a note on how the RSS was
+    /// read, and the last line of its stderr if it failed.
+    static func runMeasured(_ tool: URL, _ arguments: [String], tag: String)
+        -> (wall: Double, rss: Int, note: String, failure: String?) {
+        let fm = FileManager.default
         // A forked child's peak RSS (getrusage RUSAGE_CHILDREN) starts at the parent's RSS at the
         // fork and survives the exec, so it would count this process's models too. GNU time's
-        // child is forked from a small process: its %M is lrp-cnn's own peak.
+        // child is forked from a small process: its %M is the tool's own peak.
         let gnuTime = "/usr/bin/time"
-        let rssFile = fm.temporaryDirectory.appendingPathComponent("lrp-bench-rss-\(getpid())-\(batch)")
+        let rssFile = fm.temporaryDirectory.appendingPathComponent("lrp-bench-rss-\(getpid())-\(tag)")
         defer { try? fm.removeItem(at: rssFile) }
         let viaTime = fm.isExecutableFile(atPath: gnuTime)
         let p = Process()
         p.executableURL = viaTime ? URL(fileURLWithPath: gnuTime) : tool
-        p.arguments = viaTime ? ["-f", "%M", "-o", rssFile.path, tool.path] + toolArguments : toolArguments
+        p.arguments = viaTime ? ["-f", "%M", "-o", rssFile.path, tool.path] + arguments : arguments
         p.standardOutput = FileHandle.nullDevice
         let err = Pipe()
         p.standardError = err
-        let t = Self.now()
-        do { try p.run() } catch { return (nil, names.count, 0, "cannot start \(tool.path): \(error.localizedDescription)") }
+        let t = now()
+        do { try p.run() } catch { return (0, 0, "", "cannot start \(tool.path): \(error.localizedDescription)") }
         let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        let wall = Self.now() - t
+        let wall = now() - t
         var u = rusage()
         getrusage(RUSAGE_CHILDREN.rawValue, &u)
         var rss = u.ru_maxrss
@@ -294,10 +295,8 @@ struct CNNBench: ParsableCommand {
                 note = "peak RSS includes lrp-bench's own at the start (\(gnuTime) wrote no figure)"
             }
         }
-        guard p.terminationStatus == 0 else {
-            return (nil, names.count, rss, "lrp-cnn failed: \(errText.split(separator: "\n").last ?? "")")
-        }
-        return (wall / Double(names.count), names.count, rss, note)
+        let failure = p.terminationStatus == 0 ? nil : "lrp-cnn failed: \(errText.split(separator: "\n").last ?? "")"
+        return (wall, rss, note, failure)
     }
 
     // MARK: zennit

@@ -1,7 +1,5 @@
 import CNNRelevance
-import COpenBLAS
 import Foundation
-import LRPCore
 
 /// The least time an explanation with a preset's rules can take on this machine with OpenBLAS
 /// (`lrp-bench cnn`): every GEMM the rules form, each timed as one OpenBLAS sgemm on its exact
@@ -55,7 +53,7 @@ enum GEMMFloor {
     }
 
     /// Times every distinct GEMM of the one-group layers with `threads` single-threaded sgemms
-    /// on column blocks (the engine's own split), like `LayerGEMMBench.sgemmRate`.
+    /// on column blocks (the engine's own split, `LayerGEMMBench.columnSplitSgemmSeconds`).
     static func measure(_ shapes: [LayerGEMMBench.Shape], rules: [String: String], negative: Set<String>,
                         batch: Int, threads: Int) -> Floor {
         var floor = Floor()
@@ -93,15 +91,8 @@ enum GEMMFloor {
         let a = FloatArrayBox(count: m * k), b = FloatArrayBox(count: inner * n), c = FloatArrayBox(count: outer * n)
         LayerGEMMBench.fillNoise(a.pointer, m * k)
         LayerGEMMBench.fillNoise(b.pointer, inner * n)
-        let parts = min(threads, n), split = LayerGEMMBench.Split(workers: parts)
-        let t = LayerGEMMBench.best {
-            Parallel.forEach(parts) { p in
-                let cols = split.range(p, of: parts, extent: n)
-                cblas_sgemm(CblasRowMajor, transposed ? CblasTrans : CblasNoTrans, CblasNoTrans, Int32(outer),
-                            Int32(cols.count), Int32(inner), 1, a.pointer, Int32(k), b.pointer + cols.lowerBound,
-                            Int32(n), 0, c.pointer + cols.lowerBound, Int32(n))
-            }
-        }
+        let t = LayerGEMMBench.columnSplitSgemmSeconds(a: a.pointer, b: b.pointer, c: c.pointer, outer: outer, inner: inner,
+                                                       n: n, groups: 1, transposed: transposed, threads: threads)
         return t * Double(fullN) / Double(n)
     }
 

@@ -253,19 +253,32 @@ enum LayerGEMMBench {
                 }
             }
         } else {
-            let parts = min(threads, n), split = Split(workers: parts)
-            t = best {
-                Parallel.forEach(parts) { p in
-                    let cols = split.range(p, of: parts, extent: n)
-                    for gi in 0..<groups {
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(cols.count), Int32(k), 1,
-                                    a + gi * m * k, Int32(k), bm.pointer + gi * k * n + cols.lowerBound, Int32(n), 0,
-                                    cm.pointer + gi * m * n + cols.lowerBound, Int32(n))
-                    }
+            t = columnSplitSgemmSeconds(a: a, b: bm.pointer, c: cm.pointer, outer: m, inner: k, n: n, groups: groups,
+                                        transposed: false, threads: threads)
+        }
+        return flops / t / 1e9
+    }
+
+    /// Seconds per call (`best`) of `threads` workers each making one single-threaded sgemm per
+    /// group on its block of the n columns — the engine's own split. Per group, C (`outer`×n) =
+    /// A·B with B `inner`×n; A is stored row-major as `outer`×`inner`, or with `transposed` as
+    /// `inner`×`outer` and used as its transpose (the relevance pass's product with the weights).
+    static func columnSplitSgemmSeconds(a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                                        outer: Int, inner: Int, n: Int, groups: Int, transposed: Bool,
+                                        threads: Int) -> Double {
+        let parts = min(threads, n), split = Split(workers: parts)
+        let lda = transposed ? outer : inner
+        return best {
+            Parallel.forEach(parts) { p in
+                let cols = split.range(p, of: parts, extent: n)
+                for gi in 0..<groups {
+                    cblas_sgemm(CblasRowMajor, transposed ? CblasTrans : CblasNoTrans, CblasNoTrans, Int32(outer),
+                                Int32(cols.count), Int32(inner), 1, a + gi * outer * inner, Int32(lda),
+                                b + gi * inner * n + cols.lowerBound, Int32(n), 0, c + gi * outer * n + cols.lowerBound,
+                                Int32(n))
                 }
             }
         }
-        return flops / t / 1e9
     }
 
     // MARK: helpers
